@@ -1,0 +1,32 @@
+"""Structured JSON logs: one object per line, carrying the request id, never PII."""
+
+from __future__ import annotations
+
+import logging
+
+from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
+
+from lykos.context import request_id_var
+
+# Keys that may carry personal data if someone passes them in `extra`; their values are replaced.
+PII_KEYS = frozenset({"email", "phone", "phone_number", "ip", "ip_address", "address_line", "document", "otp", "code"})
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id_var.get()
+        return True
+
+
+class RedactPiiFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        for key in PII_KEYS & record.__dict__.keys():
+            setattr(record, key, "[redacted]")
+        return True
+
+
+class JsonFormatter(_JsonFormatter):
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("fmt", "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s")
+        kwargs.setdefault("rename_fields", {"asctime": "time", "levelname": "level", "name": "logger"})
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]

@@ -1,0 +1,77 @@
+"""Rate limits on the shared cache (Redis outside `make run`): fixed windows counted with atomic INCR.
+
+A limit that cannot be checked is not silently skipped: if Redis is down the request gets a 503, because an
+auth or OTP endpoint without its limit is an open door for brute force.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+from rest_framework.throttling import BaseThrottle
+
+from lykos.errors import DependencyUnavailable, RateLimited
+
+logger = logging.getLogger(__name__)
+_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """`"20/m"` -> (20, 60)."""
+    count, _, period = rate.partition("/")
+    return int(count), _PERIODS[period.strip()[0]]
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's address, trusting X-Forwarded-For only as far as the configured number of proxies."""
+    proxies = getattr(settings, "NUM_PROXIES", 0)
+    if proxies:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR", "unknown")
+
+
+def ratelimit_hit(*, scope: str, key: str, rate: str | None = None, fail_open: bool = False) -> None:
+    """Count one attempt for `key` under `scope`; raise RateLimited once the window's budget is spent.
+
+    Keys are hashed so that identifiers (usernames, phone numbers) never sit in Redis in plaintext.
+    `fail_open` lets general traffic through when Redis is down; auth, OTP and alias scopes never do.
+    """
+    limit, window = parse_rate(rate or settings.RATE_LIMITS[scope])
+    now = int(time.time())
+    bucket = now // window
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    cache_key = f"rl:{scope}:{digest}:{bucket}"
+    try:
+        cache.add(cache_key, 0, timeout=window + 1)
+        count = cache.incr(cache_key)
+    except ValueError:
+        # The key expired between add and incr: this request opens a new window.
+        cache.set(cache_key, 1, timeout=window + 1)
+        count = 1
+    except Exception as exc:  # redis errors differ per client library; all mean "cannot check"
+        if fail_open:
+            logger.warning("rate limit unchecked: cache unavailable", extra={"scope": scope})
+            return
+        raise DependencyUnavailable("Rate limiting is unavailable.", details={"dependency": "redis"}) from exc
+    if count > limit:
+        raise RateLimited(retry_after=window - (now % window), details={"scope": scope})
+
+
+class ScopedRateLimit(BaseThrottle):
+    """DRF throttle: `throttle_scope` on the view picks the rate; counted per client IP and per user."""
+
+    def allow_request(self, request, view) -> bool:  # type: ignore[no-untyped-def]
+        scope = getattr(view, "throttle_scope", "default")
+        fail_open = scope == "default"
+        ratelimit_hit(scope=scope, key=f"ip:{client_ip(request)}", fail_open=fail_open)
+        user = getattr(request, "user", None)
+        if user is not None and getattr(user, "is_authenticated", False):
+            ratelimit_hit(scope=scope, key=f"user:{user.pk}", fail_open=fail_open)
+        return True

@@ -1,0 +1,352 @@
+"""Where keys live: one interface, a Vault provider for real deployments and a local one for `make run`.
+
+The application never sees a master key. It asks the provider for a fresh data key per value (envelope
+encryption), keeps only the wrapped form next to the ciphertext, and asks the provider to unwrap it when
+reading. Rotating the master key therefore never requires re-encrypting data, only re-wrapping data keys
+(`manage.py rewrap_encrypted`).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import fcntl
+import json
+import os
+import re
+import secrets as pysecrets
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+_WRAPPED_VERSION = re.compile(r"^(?:vault|local):v(\d+):")
+
+
+class SecretsError(Exception):
+    """The provider refused an operation (bad ciphertext, unknown key, permission)."""
+
+
+class SecretsUnavailable(SecretsError):
+    """The provider could not be reached; callers turn this into a 503."""
+
+
+@dataclass(frozen=True)
+class DataKey:
+    plaintext: bytes
+    wrapped: str
+
+
+def wrapped_key_version(wrapped: str) -> int:
+    """The master-key version a wrapped data key was made with (both providers use `<kind>:v<N>:...`)."""
+    match = _WRAPPED_VERSION.match(wrapped)
+    if not match:
+        raise SecretsError("Not a wrapped data key.")
+    return int(match.group(1))
+
+
+class SecretsProvider(ABC):
+    """Named secrets (KV) and envelope encryption of data keys under a rotatable master key."""
+
+    name: str
+
+    @abstractmethod
+    def read_secret(self, name: str) -> dict[str, str] | None: ...
+
+    @abstractmethod
+    def write_secret(self, name: str, data: dict[str, str]) -> None: ...
+
+    @abstractmethod
+    def create_secret_if_absent(self, name: str, data: dict[str, str]) -> dict[str, str]:
+        """Store `data` unless the secret exists; return what is stored. Safe when two processes race."""
+
+    def get_or_create_secret(self, name: str, factory: Callable[[], dict[str, str]]) -> dict[str, str]:
+        existing = self.read_secret(name)
+        if existing is not None:
+            return existing
+        return self.create_secret_if_absent(name, factory())
+
+    @abstractmethod
+    def generate_data_key(self) -> DataKey: ...
+
+    @abstractmethod
+    def unwrap_data_key(self, wrapped: str) -> bytes: ...
+
+    @abstractmethod
+    def rewrap_data_key(self, wrapped: str) -> str:
+        """Re-wrap under the newest master-key version without exposing the data key to the caller."""
+
+    @abstractmethod
+    def rotate_master_key(self) -> int:
+        """Add a master-key version; old versions keep decrypting. Returns the new version."""
+
+    @abstractmethod
+    def master_key_version(self) -> int: ...
+
+    @abstractmethod
+    def check(self) -> None:
+        """Raise SecretsUnavailable unless the provider answers; used by /readyz."""
+
+
+class LocalSecretsProvider(SecretsProvider):
+    """Keys in a git-ignored JSON file, generated on first use. For development only (production refuses it)."""
+
+    name = "local"
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    # The file is small and rarely written; a lock file serialises writers across processes.
+    def _locked(self):  # type: ignore[no-untyped-def]
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path.with_suffix(".lock"), "a")  # noqa: SIM115 - closed by the caller's context
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        return handle
+
+    def _load(self) -> dict:
+        if not self.path.exists():
+            with self._locked():
+                if not self.path.exists():
+                    self._store(
+                        {
+                            "current": 1,
+                            "master_keys": {"1": base64.b64encode(AESGCM.generate_key(bit_length=256)).decode()},
+                            "secrets": {},
+                        }
+                    )
+        return json.loads(self.path.read_text())
+
+    def _store(self, state: dict) -> None:
+        tmp = self.path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(state, handle, indent=2)
+        os.replace(tmp, self.path)
+
+    def _update(self, change: Callable[[dict], object]) -> object:
+        self._load()
+        with self._locked():
+            state = json.loads(self.path.read_text())
+            result = change(state)
+            self._store(state)
+            return result
+
+    def read_secret(self, name: str) -> dict[str, str] | None:
+        return self._load()["secrets"].get(name)
+
+    def write_secret(self, name: str, data: dict[str, str]) -> None:
+        self._update(lambda state: state["secrets"].__setitem__(name, dict(data)))
+
+    def create_secret_if_absent(self, name: str, data: dict[str, str]) -> dict[str, str]:
+        return self._update(lambda state: state["secrets"].setdefault(name, dict(data)))  # type: ignore[return-value]
+
+    def _master(self, version: int) -> AESGCM:
+        key = self._load()["master_keys"].get(str(version))
+        if key is None:
+            raise SecretsError(f"Unknown local master key version {version}.")
+        return AESGCM(base64.b64decode(key))
+
+    def _wrap(self, data_key: bytes) -> str:
+        version = self.master_key_version()
+        nonce = pysecrets.token_bytes(12)
+        sealed = self._master(version).encrypt(nonce, data_key, b"lykos-data-key")
+        return f"local:v{version}:" + base64.b64encode(nonce + sealed).decode()
+
+    def generate_data_key(self) -> DataKey:
+        data_key = AESGCM.generate_key(bit_length=256)
+        return DataKey(plaintext=data_key, wrapped=self._wrap(data_key))
+
+    def unwrap_data_key(self, wrapped: str) -> bytes:
+        version = wrapped_key_version(wrapped)
+        raw = base64.b64decode(wrapped.split(":", 2)[2])
+        try:
+            return self._master(version).decrypt(raw[:12], raw[12:], b"lykos-data-key")
+        except InvalidTag as exc:
+            raise SecretsError("Wrapped data key does not decrypt.") from exc
+
+    def rewrap_data_key(self, wrapped: str) -> str:
+        return self._wrap(self.unwrap_data_key(wrapped))
+
+    def rotate_master_key(self) -> int:
+        def add_version(state: dict) -> int:
+            state["current"] += 1
+            state["master_keys"][str(state["current"])] = base64.b64encode(AESGCM.generate_key(bit_length=256)).decode()
+            return state["current"]
+
+        return self._update(add_version)  # type: ignore[return-value]
+
+    def master_key_version(self) -> int:
+        return int(self._load()["current"])
+
+    def check(self) -> None:
+        try:
+            self._load()
+        except OSError as exc:
+            raise SecretsUnavailable(f"Local secrets file unreadable: {exc}") from exc
+
+
+class VaultSecretsProvider(SecretsProvider):
+    """HashiCorp Vault or OpenBao: KV v2 for named secrets, Transit (aes256-gcm96) for data keys."""
+
+    name = "vault"
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        token: str,
+        kv_mount: str = "secret",
+        kv_prefix: str = "lykos",
+        transit_mount: str = "transit",
+        transit_key: str = "lykos-fields",
+        timeout: float = 5.0,
+    ) -> None:
+        import hvac
+
+        self.client = hvac.Client(url=url, token=token, timeout=timeout)
+        self.kv_mount = kv_mount
+        self.kv_prefix = kv_prefix
+        self.transit_mount = transit_mount
+        self.transit_key = transit_key
+
+    def _call(self, fn: Callable[[], object]) -> object:
+        import hvac.exceptions
+        import requests
+
+        try:
+            return fn()
+        except (requests.ConnectionError, requests.Timeout, hvac.exceptions.VaultDown) as exc:
+            raise SecretsUnavailable(f"Vault unreachable: {exc}") from exc
+        except hvac.exceptions.VaultError as exc:
+            raise SecretsError(f"Vault refused the request: {exc}") from exc
+
+    def bootstrap(self) -> None:
+        """Enable Transit and create the field key if missing (dev servers and first deployment)."""
+        mounts = self._call(lambda: self.client.sys.list_mounted_secrets_engines())
+        if f"{self.transit_mount}/" not in mounts.get("data", mounts):  # type: ignore[union-attr]
+            self._call(lambda: self.client.sys.enable_secrets_engine("transit", path=self.transit_mount))
+        # hvac validates key types against an old list client-side; a raw write avoids that.
+        self._call(
+            lambda: self.client.write_data(
+                f"{self.transit_mount}/keys/{self.transit_key}", data={"type": "aes256-gcm96"}
+            )
+        )
+
+    def _path(self, name: str) -> str:
+        return f"{self.kv_prefix}/{name}"
+
+    def read_secret(self, name: str) -> dict[str, str] | None:
+        import hvac.exceptions
+
+        def read() -> dict[str, str] | None:
+            try:
+                response = self.client.secrets.kv.v2.read_secret_version(
+                    path=self._path(name), mount_point=self.kv_mount, raise_on_deleted_version=True
+                )
+            except hvac.exceptions.InvalidPath:
+                return None
+            return response["data"]["data"]
+
+        return self._call(read)  # type: ignore[return-value]
+
+    def write_secret(self, name: str, data: dict[str, str]) -> None:
+        self._call(
+            lambda: self.client.secrets.kv.v2.create_or_update_secret(
+                path=self._path(name), secret=dict(data), mount_point=self.kv_mount
+            )
+        )
+
+    def create_secret_if_absent(self, name: str, data: dict[str, str]) -> dict[str, str]:
+        import hvac.exceptions
+
+        def create() -> None:
+            # cas=0 writes only if the secret does not exist, so racing processes agree on one value; if
+            # another process won, its value is read below.
+            with contextlib.suppress(hvac.exceptions.InvalidRequest):
+                self.client.secrets.kv.v2.create_or_update_secret(
+                    path=self._path(name), secret=dict(data), cas=0, mount_point=self.kv_mount
+                )
+
+        self._call(create)
+        stored = self.read_secret(name)
+        if stored is None:
+            raise SecretsError(f"Secret {name!r} vanished right after it was created.")
+        return stored
+
+    def generate_data_key(self) -> DataKey:
+        response = self._call(
+            lambda: self.client.secrets.transit.generate_data_key(
+                name=self.transit_key, key_type="plaintext", mount_point=self.transit_mount
+            )
+        )
+        data = response["data"]  # type: ignore[index]
+        return DataKey(plaintext=base64.b64decode(data["plaintext"]), wrapped=data["ciphertext"])
+
+    def unwrap_data_key(self, wrapped: str) -> bytes:
+        response = self._call(
+            lambda: self.client.secrets.transit.decrypt_data(
+                name=self.transit_key, ciphertext=wrapped, mount_point=self.transit_mount
+            )
+        )
+        return base64.b64decode(response["data"]["plaintext"])  # type: ignore[index]
+
+    def rewrap_data_key(self, wrapped: str) -> str:
+        response = self._call(
+            lambda: self.client.secrets.transit.rewrap_data(
+                name=self.transit_key, ciphertext=wrapped, mount_point=self.transit_mount
+            )
+        )
+        return response["data"]["ciphertext"]  # type: ignore[index]
+
+    def rotate_master_key(self) -> int:
+        self._call(
+            lambda: self.client.secrets.transit.rotate_key(name=self.transit_key, mount_point=self.transit_mount)
+        )
+        return self.master_key_version()
+
+    def master_key_version(self) -> int:
+        response = self._call(
+            lambda: self.client.secrets.transit.read_key(name=self.transit_key, mount_point=self.transit_mount)
+        )
+        return int(response["data"]["latest_version"])  # type: ignore[index]
+
+    def check(self) -> None:
+        status = self._call(lambda: self.client.sys.read_health_status(method="GET"))
+        if isinstance(status, dict) and status.get("sealed"):
+            raise SecretsUnavailable("Vault is sealed.")
+
+
+@lru_cache(maxsize=1)
+def get_secrets_provider() -> SecretsProvider:
+    """The configured provider, built once per process."""
+    backend = settings.SECRETS_BACKEND
+    if backend == "local":
+        return LocalSecretsProvider(settings.LOCAL_SECRETS_FILE)
+    if backend == "vault":
+        missing = [name for name in ("VAULT_ADDR", "VAULT_TOKEN") if not getattr(settings, name)]
+        if missing:
+            raise ImproperlyConfigured(f"SECRETS_BACKEND=vault needs {', '.join(missing)}.")
+        return VaultSecretsProvider(
+            url=settings.VAULT_ADDR,
+            token=settings.VAULT_TOKEN,
+            kv_mount=settings.VAULT_KV_MOUNT,
+            kv_prefix=settings.VAULT_KV_PREFIX,
+            transit_mount=settings.VAULT_TRANSIT_MOUNT,
+            transit_key=settings.VAULT_TRANSIT_KEY,
+            timeout=settings.VAULT_TIMEOUT_SECONDS,
+        )
+    raise ImproperlyConfigured(f"Unknown SECRETS_BACKEND {backend!r}: use 'local' or 'vault'.")
+
+
+@receiver(setting_changed)
+def _reset_provider(*, setting: str, **_: object) -> None:
+    if setting.startswith(("SECRETS_", "VAULT_", "LOCAL_SECRETS")):
+        get_secrets_provider.cache_clear()

@@ -1,0 +1,62 @@
+"""Production only tightens: every secret is required, the local secrets provider is refused, TLS is assumed.
+
+Missing variables are collected and reported together, so an operator fixes them in one pass.
+"""
+
+import os
+
+from django.core.exceptions import ImproperlyConfigured
+
+from .base import *  # noqa: F403
+from .base import env, redis_cache
+
+REQUIRED = [
+    "DJANGO_SECRET_KEY",
+    "DJANGO_ALLOWED_HOSTS",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "CELERY_BROKER_URL",
+    "VAULT_ADDR",
+    "VAULT_TOKEN",
+]
+_missing = [name for name in REQUIRED if not os.environ.get(name)]
+if _missing:
+    raise ImproperlyConfigured(
+        "Production settings refuse to start: missing environment variable(s): " + ", ".join(_missing)
+    )
+
+DEBUG = False
+SECRET_KEY = env.str("DJANGO_SECRET_KEY")
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+SECRETS_BACKEND = env.str("SECRETS_BACKEND", default="vault")
+if SECRETS_BACKEND != "vault":
+    raise ImproperlyConfigured(
+        f"Production settings refuse SECRETS_BACKEND={SECRETS_BACKEND!r}: only 'vault' is allowed."
+    )
+
+DATABASES = {"default": env.db("DATABASE_URL")}
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # A stuck query or lock must fail the request, not pile up workers behind it; budgets and nonces are
+    # guarded by row locks, so a lock wait this long means something is wrong.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        f"-c statement_timeout={env.int('DB_STATEMENT_TIMEOUT_MS', default=30000)}"
+        f" -c lock_timeout={env.int('DB_LOCK_TIMEOUT_MS', default=10000)}"
+    )
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+REDIS_URL = env.str("REDIS_URL")
+CACHES = {"default": redis_cache(REDIS_URL)}
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL")
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
+CELERY_TASK_ALWAYS_EAGER = False
+
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SESSION_COOKIE_HTTPONLY = True
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")

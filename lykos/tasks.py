@@ -1,0 +1,13 @@
+"""Platform tasks."""
+
+from celery import shared_task
+
+from lykos.audit.models import AuditEvent
+from lykos.audit.services import audit_chain_problems
+
+
+@shared_task(acks_late=True, soft_time_limit=300, time_limit=360)
+def verify_audit_chain_task() -> dict[str, object]:
+    """Periodic integrity check of the audit log (read-only, so safe to run twice)."""
+    problems = [{"event_id": p.event_id, "problem": p.problem} for p in audit_chain_problems()]
+    return {"events": AuditEvent.objects.count(), "intact": not problems, "problems": problems}

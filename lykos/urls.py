@@ -1,0 +1,25 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from lykos import health
+
+handler400 = "lykos.errors.handler400"
+handler403 = "lykos.errors.handler403"
+handler404 = "lykos.errors.handler404"
+handler500 = "lykos.errors.handler500"
+
+# Docs and schema do not need Redis: they stay up when rate limiting cannot be checked.
+api_v1 = [
+    path("", include("apps.identity.urls")),
+]
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("api/schema/", SpectacularAPIView.as_view(throttle_classes=[]), name="schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema", throttle_classes=[]), name="swagger-ui"),
+    path("api/v1/", include(api_v1)),
+    path("admin/", admin.site.urls),
+    path("", include("django_prometheus.urls")),
+]
