@@ -24,8 +24,8 @@ from django.db.models.query_utils import DeferredAttribute
 
 from lykos.secrets import SecretsProvider, get_secrets_provider
 
-TOKEN_PREFIX = "lk1"  # noqa: S105 - a format marker, not a secret
-PEPPER_SECRET = "blind-index-pepper"  # noqa: S105 - the name under which the pepper is stored
+TOKEN_PREFIX = "lk1"
+PEPPER_SECRET = "blind-index-pepper"
 
 
 class DecryptionError(Exception):

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from apps.identity import pages as identity_pages
 from lykos import health
 
 handler400 = "lykos.errors.handler400"
@@ -20,6 +21,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(throttle_classes=[]), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema", throttle_classes=[]), name="swagger-ui"),
     path("api/v1/", include(api_v1)),
+    path("signup", identity_pages.signup_page, name="signup-page"),
+    path("login", identity_pages.login_page, name="login-page"),
     path("admin/", admin.site.urls),
     path("", include("django_prometheus.urls")),
 ]

@@ -135,11 +135,30 @@ VAULT_TRANSIT_MOUNT = env.str("VAULT_TRANSIT_MOUNT", default="transit")
 VAULT_TRANSIT_KEY = env.str("VAULT_TRANSIT_KEY", default="lykos-fields")
 VAULT_TIMEOUT_SECONDS = env.float("VAULT_TIMEOUT_SECONDS", default=5.0)
 
+# --- identity ---------------------------------------------------------------------------------------
+# The relying party: passkeys are bound to this domain. Origins are the exact page origins allowed to run
+# ceremonies (scheme://host[:port]).
+WEBAUTHN_RP_ID = env.str("WEBAUTHN_RP_ID", default="localhost")
+WEBAUTHN_RP_NAME = env.str("WEBAUTHN_RP_NAME", default="LyKos Social Wallet")
+WEBAUTHN_ORIGINS = env.list("WEBAUTHN_ORIGINS", default=["http://localhost:8000"])
+WEBAUTHN_CHALLENGE_TTL_SECONDS = env.int("WEBAUTHN_CHALLENGE_TTL_SECONDS", default=120)
+ACCESS_TOKEN_TTL_SECONDS = env.int("ACCESS_TOKEN_TTL_SECONDS", default=300)
+REFRESH_TOKEN_TTL_SECONDS = env.int("REFRESH_TOKEN_TTL_SECONDS", default=30 * 86400)
+JWT_ISSUER = env.str("JWT_ISSUER", default="lykos")
+JWT_AUDIENCE = env.str("JWT_AUDIENCE", default="lykos-api")
+REWARD_POINTS = {
+    "signup": 100,
+    "second_device": 50,
+    "referral_referrer": 200,
+    "referral_referee": 100,
+    "first_transaction": 150,
+}
+
 # --- API --------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "lykos.errors.api_exception_handler",
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["apps.identity.authentication.AccessTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

@@ -14,8 +14,8 @@ import struct
 from dataclasses import dataclass, field
 
 import cbor2
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
 P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
@@ -38,7 +38,7 @@ def b64url_decode(text: str) -> bytes:
 @dataclass
 class SoftCredential:
     credential_id: bytes
-    private_key: ec.EllipticCurvePrivateKey
+    private_key: ec.EllipticCurvePrivateKey  # or Ed25519 / RSA for refusal tests
     rp_id: str
     user_handle: bytes
     sign_count: int = 0
@@ -51,6 +51,12 @@ class SoftCredential:
         return numbers.x, numbers.y
 
     def cose_key(self) -> bytes:
+        if isinstance(self.private_key, ed25519.Ed25519PrivateKey):
+            raw = self.private_key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+            return cbor2.dumps({1: 1, 3: -8, -1: 6, -2: raw})
+        if isinstance(self.private_key, rsa.RSAPrivateKey):
+            numbers = self.private_key.public_key().public_numbers()
+            return cbor2.dumps({1: 3, 3: -257, -1: numbers.n.to_bytes(256, "big"), -2: numbers.e.to_bytes(3, "big")})
         x, y = self.public_xy
         return cbor2.dumps({1: 2, 3: -7, -1: 1, -2: x.to_bytes(32, "big"), -3: y.to_bytes(32, "big")})
 
@@ -83,11 +89,21 @@ class SoftAuthenticator:
         origin: str | None = None,
         backup_eligible: bool = False,
         key: ec.EllipticCurvePrivateKey | None = None,
+        alg: str = "ES256",
+        rp_id: str | None = None,
+        credential_id: bytes | None = None,
     ) -> dict:
-        """Answer `PublicKeyCredentialCreationOptions` (as JSON from the server) with a registration response."""
-        rp_id = options["rp"]["id"]
+        """Answer `PublicKeyCredentialCreationOptions` (as JSON from the server) with a registration response.
+
+        `alg` EdDSA or RS256 makes the key types a P-256-only server must refuse.
+        """
+        rp_id = rp_id or options["rp"]["id"]
+        if alg == "EdDSA":
+            key = ed25519.Ed25519PrivateKey.generate()
+        elif alg == "RS256":
+            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         cred = SoftCredential(
-            credential_id=os.urandom(32),
+            credential_id=credential_id or os.urandom(32),
             private_key=key or ec.generate_private_key(ec.SECP256R1()),
             rp_id=rp_id,
             user_handle=b64url_decode(options["user"]["id"]),
@@ -124,6 +140,7 @@ class SoftAuthenticator:
         credential_id: bytes | None = None,
         origin: str | None = None,
         sign_count_step: int = 1,
+        rp_id: str | None = None,
     ) -> dict:
         """Answer `PublicKeyCredentialRequestOptions` with an assertion from one of our credentials."""
         allowed = [b64url_decode(c["id"]) for c in options.get("allowCredentials") or []]
@@ -135,7 +152,7 @@ class SoftAuthenticator:
         cred = self.credentials[credential_id]
         cred.sign_count += sign_count_step
         return self.assert_challenge(
-            cred, b64url_decode(options["challenge"]), rp_id=options.get("rpId") or cred.rp_id, origin=origin
+            cred, b64url_decode(options["challenge"]), rp_id=rp_id or options.get("rpId") or cred.rp_id, origin=origin
         )
 
     def assert_challenge(

@@ -1,0 +1,150 @@
+"""Input and output shapes of the identity API. Serializers validate and render; they never write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from apps.identity.models import Passkey, RewardEntry, Session, User
+from apps.identity.services import IssuedTokens
+
+
+class CredentialField(serializers.JSONField):
+    """A PublicKeyCredential as JSON (base64url fields), exactly as the browser script posts it."""
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if not isinstance(data, dict):
+            raise serializers.ValidationError("Expected the PublicKeyCredential JSON object.")
+        return data
+
+
+class RegisterOptionsIn(serializers.Serializer):
+    username = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    display_name = serializers.CharField(required=False, allow_blank=True, max_length=64, default="")
+    referral_code = serializers.CharField(required=False, allow_blank=True, max_length=16)
+
+
+class LoginOptionsIn(serializers.Serializer):
+    username = serializers.CharField(required=False, allow_blank=True, max_length=64)
+
+
+class CeremonyOptionsOut(serializers.Serializer):
+    ceremony_id = serializers.CharField(help_text="Send it back with the passkey response; single use.")
+    publicKey = serializers.DictField(help_text="Options for navigator.credentials.create/get (base64url).")
+
+
+class RegisterVerifyIn(serializers.Serializer):
+    ceremony_id = serializers.CharField(max_length=64)
+    credential = CredentialField()
+    device_name = serializers.CharField(required=False, allow_blank=True, max_length=64, default="")
+
+
+class LoginVerifyIn(serializers.Serializer):
+    ceremony_id = serializers.CharField(max_length=64)
+    credential = CredentialField()
+
+
+class RefreshIn(serializers.Serializer):
+    refresh_token = serializers.CharField(max_length=256)
+
+
+class UserOut(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "username", "display_name", "referral_code", "date_joined"]
+
+
+class DeviceOut(serializers.ModelSerializer):
+    credential_id = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Passkey
+        fields = [
+            "id",
+            "name",
+            "status",
+            "credential_id",
+            "transports",
+            "aaguid",
+            "backup_eligible",
+            "backed_up",
+            "created_at",
+            "last_used_at",
+            "revoked_at",
+        ]
+
+    def get_credential_id(self, obj: Passkey) -> str:
+        from webauthn.helpers import bytes_to_base64url
+
+        return bytes_to_base64url(bytes(obj.credential_id))
+
+
+class TokensOut(serializers.Serializer):
+    token_type = serializers.CharField(default="Bearer")
+    access_token = serializers.CharField()
+    access_expires_at = serializers.DateTimeField()
+    refresh_token = serializers.CharField()
+    refresh_expires_at = serializers.DateTimeField()
+    session_id = serializers.UUIDField()
+    user = UserOut()
+    device = DeviceOut()
+
+    @staticmethod
+    def render(issued: IssuedTokens) -> dict[str, Any]:
+        return TokensOut(
+            {
+                "token_type": "Bearer",
+                "access_token": issued.access_token,
+                "access_expires_at": issued.access_expires_at,
+                "refresh_token": issued.refresh_token,
+                "refresh_expires_at": issued.refresh_expires_at,
+                "session_id": issued.session.id,
+                "user": issued.session.user,
+                "device": issued.session.device,
+            }
+        ).data
+
+
+class MeIn(serializers.Serializer):
+    display_name = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    username = serializers.CharField(required=False, max_length=64)
+
+
+class DeviceAddVerifyIn(RegisterVerifyIn):
+    pass
+
+
+class DeviceRenameIn(serializers.Serializer):
+    name = serializers.CharField(max_length=64)
+
+
+class SessionOut(serializers.ModelSerializer):
+    current = serializers.SerializerMethodField()
+    device_name = serializers.CharField(source="device.name")
+
+    class Meta:
+        model = Session
+        fields = ["id", "device", "device_name", "created_at", "last_seen_at", "user_agent", "revoked_at", "current"]
+
+    def get_current(self, obj: Session) -> bool:
+        return str(obj.id) == str(self.context.get("current_session_id"))
+
+
+class RevokeAllIn(serializers.Serializer):
+    keep_current = serializers.BooleanField(default=False)
+
+
+class RevokeAllOut(serializers.Serializer):
+    revoked = serializers.IntegerField()
+
+
+class RewardEntryOut(serializers.ModelSerializer):
+    class Meta:
+        model = RewardEntry
+        fields = ["id", "kind", "points", "created_at"]
+
+
+class RewardsOut(serializers.Serializer):
+    balance = serializers.IntegerField()
+    referral_code = serializers.CharField()

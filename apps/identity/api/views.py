@@ -1,0 +1,343 @@
+"""Identity API: thin views that validate, call one service, and render."""
+
+from __future__ import annotations
+
+import uuid
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.identity import selectors, services
+from apps.identity.api import serializers as s
+from lykos.api import error_responses
+from lykos.ratelimit import client_ip, ratelimit_hit
+
+CEREMONY_ERRORS = [
+    "challenge_invalid",
+    "challenge_mismatch",
+    "origin_mismatch",
+    "rp_id_mismatch",
+    "user_verification_required",
+    "user_presence_required",
+    "unsupported_algorithm",
+    "wrong_ceremony",
+    "invalid_signature",
+    "malformed_credential",
+    "user_handle_mismatch",
+    "validation_error",
+]
+AUTH_ERRORS = ["not_authenticated", "token_invalid", "token_expired", "session_revoked", "account_disabled"]
+LIMITED = ["rate_limited"]
+
+
+def _limit_identifier(request: Request, username: str | None) -> None:
+    """Per-username limits on top of per-IP ones: spreading guesses over many IPs does not help."""
+    if username:
+        ratelimit_hit(scope="auth", key=f"username:{username.strip().lower()}")
+
+
+class RegisterOptionsView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_scope = "auth"
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Start sign-up: passkey creation options",
+        request=s.RegisterOptionsIn,
+        responses={
+            200: s.CeremonyOptionsOut,
+            **error_responses(
+                s400=["validation_error", "invalid_referral_code"], s409=["username_taken"], s429=LIMITED
+            ),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data = s.RegisterOptionsIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        _limit_identifier(request, data.validated_data.get("username"))
+        return Response(
+            services.registration_begin(
+                username=data.validated_data.get("username") or None,
+                display_name=data.validated_data.get("display_name", ""),
+                referral_code=data.validated_data.get("referral_code") or None,
+            )
+        )
+
+
+class RegisterVerifyView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_scope = "auth"
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Finish sign-up: verify the new passkey, create the user, open a session",
+        request=s.RegisterVerifyIn,
+        responses={
+            201: s.TokensOut,
+            **error_responses(
+                s400=[*CEREMONY_ERRORS, "invalid_referral_code"],
+                s409=["username_taken", "credential_exists"],
+                s429=LIMITED,
+            ),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data = s.RegisterVerifyIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        issued = services.registration_complete(
+            ceremony_id=data.validated_data["ceremony_id"],
+            credential=data.validated_data["credential"],
+            device_name=data.validated_data["device_name"],
+            ip_address=client_ip(request),
+            user_agent=request.headers.get("User-Agent", ""),
+        )
+        return Response(s.TokensOut.render(issued), status=status.HTTP_201_CREATED)
+
+
+class LoginOptionsView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_scope = "auth"
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Start login: passkey request options (username optional: usernameless with discoverable keys)",
+        request=s.LoginOptionsIn,
+        responses={200: s.CeremonyOptionsOut, **error_responses(s400=["validation_error"], s429=LIMITED)},
+    )
+    def post(self, request: Request) -> Response:
+        data = s.LoginOptionsIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        _limit_identifier(request, data.validated_data.get("username"))
+        return Response(services.login_begin(username=data.validated_data.get("username") or None))
+
+
+class LoginVerifyView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_scope = "auth"
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Finish login: verify the assertion, open a session",
+        request=s.LoginVerifyIn,
+        responses={
+            200: s.TokensOut,
+            **error_responses(
+                s400=CEREMONY_ERRORS,
+                s401=["unknown_credential", "device_revoked", "device_flagged", "possible_cloned_authenticator"],
+                s429=LIMITED,
+            ),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data = s.LoginVerifyIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        issued = services.session_login(
+            ceremony_id=data.validated_data["ceremony_id"],
+            credential=data.validated_data["credential"],
+            ip_address=client_ip(request),
+            user_agent=request.headers.get("User-Agent", ""),
+        )
+        return Response(s.TokensOut.render(issued))
+
+
+class RefreshView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_scope = "auth"
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Rotate a refresh token (a used one revokes its session)",
+        request=s.RefreshIn,
+        responses={
+            200: s.TokensOut,
+            **error_responses(
+                s400=["validation_error"], s401=["refresh_token_invalid", "refresh_token_reused"], s429=LIMITED
+            ),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data = s.RefreshIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(
+            s.TokensOut.render(services.session_refresh(refresh_token=data.validated_data["refresh_token"]))
+        )
+
+
+class LogoutView(APIView):
+    @extend_schema(
+        tags=["auth"],
+        summary="End the current session",
+        request=None,
+        responses={204: None, **error_responses(s401=AUTH_ERRORS)},
+    )
+    def post(self, request: Request) -> Response:
+        services.session_revoke(user=request.user, session_id=request.auth.session_id, reason="logout")
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(APIView):
+    @extend_schema(
+        tags=["me"], summary="The signed-in user", responses={200: s.UserOut, **error_responses(s401=AUTH_ERRORS)}
+    )
+    def get(self, request: Request) -> Response:
+        return Response(s.UserOut(request.user).data)
+
+    @extend_schema(
+        tags=["me"],
+        summary="Change display name or username",
+        request=s.MeIn,
+        responses={
+            200: s.UserOut,
+            **error_responses(s400=["validation_error"], s401=AUTH_ERRORS, s409=["username_taken"]),
+        },
+    )
+    def patch(self, request: Request) -> Response:
+        data = s.MeIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.profile_update(user=request.user, **data.validated_data)
+        return Response(s.UserOut(user).data)
+
+
+class DeviceListView(APIView):
+    @extend_schema(
+        tags=["devices"],
+        summary="Your passkeys",
+        responses={200: s.DeviceOut(many=True), **error_responses(s401=AUTH_ERRORS)},
+    )
+    def get(self, request: Request) -> Response:
+        return Response(s.DeviceOut(selectors.device_list(user=request.user), many=True).data)
+
+
+class DeviceAddOptionsView(APIView):
+    throttle_scope = "auth"
+
+    @extend_schema(
+        tags=["devices"],
+        summary="Start adding a passkey (a fresh ceremony bound to this session)",
+        request=None,
+        responses={200: s.CeremonyOptionsOut, **error_responses(s401=AUTH_ERRORS, s429=LIMITED)},
+    )
+    def post(self, request: Request) -> Response:
+        return Response(services.device_add_begin(user=request.user, session_id=request.auth.session_id))
+
+
+class DeviceAddVerifyView(APIView):
+    throttle_scope = "auth"
+
+    @extend_schema(
+        tags=["devices"],
+        summary="Finish adding a passkey",
+        request=s.DeviceAddVerifyIn,
+        responses={
+            201: s.DeviceOut,
+            **error_responses(s400=CEREMONY_ERRORS, s401=AUTH_ERRORS, s409=["credential_exists"], s429=LIMITED),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data = s.DeviceAddVerifyIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        device = services.device_add_complete(
+            user=request.user,
+            session_id=request.auth.session_id,
+            ceremony_id=data.validated_data["ceremony_id"],
+            credential=data.validated_data["credential"],
+            device_name=data.validated_data["device_name"],
+        )
+        return Response(s.DeviceOut(device).data, status=status.HTTP_201_CREATED)
+
+
+class DeviceDetailView(APIView):
+    @extend_schema(
+        tags=["devices"],
+        summary="Rename a passkey",
+        request=s.DeviceRenameIn,
+        responses={
+            200: s.DeviceOut,
+            **error_responses(s400=["validation_error"], s401=AUTH_ERRORS, s404=["not_found"]),
+        },
+    )
+    def patch(self, request: Request, device_id: uuid.UUID) -> Response:
+        data = s.DeviceRenameIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        device = services.device_rename(user=request.user, device_id=device_id, name=data.validated_data["name"])
+        return Response(s.DeviceOut(device).data)
+
+    @extend_schema(
+        tags=["devices"],
+        summary="Revoke a passkey (and end its sessions)",
+        responses={200: s.DeviceOut, **error_responses(s401=AUTH_ERRORS, s404=["not_found"], s409=["last_device"])},
+    )
+    def delete(self, request: Request, device_id: uuid.UUID) -> Response:
+        return Response(s.DeviceOut(services.device_revoke(user=request.user, device_id=device_id)).data)
+
+
+class SessionListView(APIView):
+    @extend_schema(
+        tags=["sessions"],
+        summary="Your active sessions",
+        responses={200: s.SessionOut(many=True), **error_responses(s401=AUTH_ERRORS)},
+    )
+    def get(self, request: Request) -> Response:
+        sessions = selectors.session_list(user=request.user)
+        context = {"current_session_id": request.auth.session_id}
+        return Response(s.SessionOut(sessions, many=True, context=context).data)
+
+
+class SessionDetailView(APIView):
+    @extend_schema(
+        tags=["sessions"],
+        summary="Revoke a session",
+        responses={204: None, **error_responses(s401=AUTH_ERRORS, s404=["not_found"])},
+    )
+    def delete(self, request: Request, session_id: uuid.UUID) -> Response:
+        services.session_revoke(user=request.user, session_id=session_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SessionRevokeAllView(APIView):
+    @extend_schema(
+        tags=["sessions"],
+        summary="Log out everywhere",
+        request=s.RevokeAllIn,
+        responses={200: s.RevokeAllOut, **error_responses(s400=["validation_error"], s401=AUTH_ERRORS)},
+    )
+    def post(self, request: Request) -> Response:
+        data = s.RevokeAllIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        keep = request.auth.session_id if data.validated_data["keep_current"] else None
+        return Response({"revoked": services.session_revoke_all(user=request.user, except_session_id=keep)})
+
+
+class RewardsView(APIView):
+    @extend_schema(
+        tags=["rewards"],
+        summary="Points balance and referral code",
+        responses={200: s.RewardsOut, **error_responses(s401=AUTH_ERRORS)},
+    )
+    def get(self, request: Request) -> Response:
+        return Response(
+            {"balance": selectors.reward_balance(user=request.user), "referral_code": request.user.referral_code}
+        )
+
+
+class RewardHistoryView(APIView):
+    @extend_schema(
+        tags=["rewards"],
+        summary="Points history, newest first",
+        responses={200: s.RewardEntryOut(many=True), **error_responses(s401=AUTH_ERRORS)},
+    )
+    def get(self, request: Request) -> Response:
+        from rest_framework.pagination import LimitOffsetPagination
+
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(selectors.reward_history(user=request.user), request, view=self)
+        return paginator.get_paginated_response(s.RewardEntryOut(page, many=True).data)

@@ -1,0 +1,217 @@
+"""WebAuthn ceremonies: single-use challenges in the cache and py_webauthn verification with precise errors.
+
+A challenge is bound to its ceremony (register / login / add_device / sign) and to whoever it was issued
+for (the pending user id, the username's user, or the session), kept with a short TTL, and consumed by an
+atomic delete: of two concurrent verifications with the same challenge, exactly one proceeds.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from webauthn import (
+    generate_authentication_options,
+    generate_registration_options,
+    options_to_json,
+    verify_authentication_response,
+    verify_registration_response,
+)
+from webauthn.helpers import base64url_to_bytes, bytes_to_base64url, decode_credential_public_key
+from webauthn.helpers.cose import COSEAlgorithmIdentifier
+from webauthn.helpers.exceptions import WebAuthnException
+from webauthn.helpers.structs import (
+    AuthenticatorSelectionCriteria,
+    PublicKeyCredentialDescriptor,
+    ResidentKeyRequirement,
+    UserVerificationRequirement,
+)
+
+from apps.identity.errors import CeremonyError, ChallengeInvalid
+from lykos.errors import DependencyUnavailable
+
+# Only P-256: the same key owns the user's smart account on-chain, which verifies P-256 (WebAuthn) signatures.
+SUPPORTED_ALGORITHMS = [COSEAlgorithmIdentifier.ECDSA_SHA_256]
+
+# py_webauthn says what failed in its message; these turn that into a stable code.
+_FAILURE_CODES = [
+    ("challenge was not expected", "challenge_mismatch", "The response answers a different challenge."),
+    ("client data origin", "origin_mismatch", "The response comes from an origin we do not serve."),
+    ("RP ID hash", "rp_id_mismatch", "The passkey belongs to another relying party."),
+    ("user was not verified", "user_verification_required", "The authenticator did not verify the user."),
+    ("not present", "user_presence_required", "The authenticator did not confirm user presence."),
+    ("Unsupported credential public key alg", "unsupported_algorithm", "Only ES256 (P-256) passkeys are accepted."),
+    ("client data type", "wrong_ceremony", "The response is for a different kind of ceremony."),
+    ("Could not verify authentication signature", "invalid_signature", "The signature does not verify."),
+    ("id and raw_id", "malformed_credential", "The credential id fields disagree."),
+]
+
+
+def _ceremony_error(exc: Exception) -> CeremonyError:
+    message = str(exc)
+    for needle, code, text in _FAILURE_CODES:
+        if needle.lower() in message.lower():
+            return CeremonyError(code, text)
+    return CeremonyError("malformed_credential", "The passkey response is malformed or incomplete.")
+
+
+@dataclass(frozen=True)
+class PendingCeremony:
+    ceremony: str
+    challenge: bytes
+    bound_to: dict[str, str]
+
+
+def _key(ceremony_id: str) -> str:
+    return f"webauthn-ceremony:{ceremony_id}"
+
+
+def ceremony_start(*, ceremony: str, challenge: bytes, bound_to: dict[str, str]) -> str:
+    ceremony_id = secrets.token_urlsafe(24)
+    record = {"ceremony": ceremony, "challenge": bytes_to_base64url(challenge), "bound_to": bound_to}
+    try:
+        cache.set(_key(ceremony_id), json.dumps(record), timeout=settings.WEBAUTHN_CHALLENGE_TTL_SECONDS)
+    except Exception as exc:
+        raise DependencyUnavailable("Cannot store the challenge.", details={"dependency": "redis"}) from exc
+    return ceremony_id
+
+
+def ceremony_consume(*, ceremony_id: str, ceremony: str) -> PendingCeremony:
+    """Take the challenge out of the store. Unknown, expired, reused and wrong-ceremony ids all fail here."""
+    if not isinstance(ceremony_id, str) or not ceremony_id or len(ceremony_id) > 64:
+        raise ChallengeInvalid()
+    try:
+        raw = cache.get(_key(ceremony_id))
+        # delete() reports whether this call removed the key: the single-use guarantee under concurrency.
+        if raw is None or not cache.delete(_key(ceremony_id)):
+            raise ChallengeInvalid()
+    except ChallengeInvalid:
+        raise
+    except Exception as exc:
+        raise DependencyUnavailable("Cannot read the challenge.", details={"dependency": "redis"}) from exc
+    record = json.loads(raw)
+    if record["ceremony"] != ceremony:
+        raise ChallengeInvalid()
+    return PendingCeremony(
+        ceremony=record["ceremony"], challenge=base64url_to_bytes(record["challenge"]), bound_to=record["bound_to"]
+    )
+
+
+def registration_options(
+    *, user_handle: bytes, user_name: str, display_name: str, exclude: list[bytes], challenge: bytes | None = None
+) -> dict[str, Any]:
+    options = generate_registration_options(
+        rp_id=settings.WEBAUTHN_RP_ID,
+        rp_name=settings.WEBAUTHN_RP_NAME,
+        user_id=user_handle,
+        user_name=user_name,
+        user_display_name=display_name or user_name,
+        challenge=challenge,
+        timeout=settings.WEBAUTHN_CHALLENGE_TTL_SECONDS * 1000,
+        authenticator_selection=AuthenticatorSelectionCriteria(
+            resident_key=ResidentKeyRequirement.REQUIRED,
+            user_verification=UserVerificationRequirement.REQUIRED,
+        ),
+        exclude_credentials=[PublicKeyCredentialDescriptor(id=cid) for cid in exclude],
+        supported_pub_key_algs=SUPPORTED_ALGORITHMS,
+    )
+    return json.loads(options_to_json(options))
+
+
+def authentication_options(*, allow: list[bytes], challenge: bytes | None = None) -> dict[str, Any]:
+    options = generate_authentication_options(
+        rp_id=settings.WEBAUTHN_RP_ID,
+        challenge=challenge,
+        timeout=settings.WEBAUTHN_CHALLENGE_TTL_SECONDS * 1000,
+        allow_credentials=[PublicKeyCredentialDescriptor(id=cid) for cid in allow],
+        user_verification=UserVerificationRequirement.REQUIRED,
+    )
+    return json.loads(options_to_json(options))
+
+
+@dataclass(frozen=True)
+class VerifiedPasskey:
+    credential_id: bytes
+    public_key_cose: bytes
+    public_key_x: bytes
+    public_key_y: bytes
+    sign_count: int
+    aaguid: str
+    backup_eligible: bool
+    backed_up: bool
+    transports: list[str]
+
+
+def registration_verify(*, credential: dict[str, Any], challenge: bytes) -> VerifiedPasskey:
+    try:
+        verified = verify_registration_response(
+            credential=credential,
+            expected_challenge=challenge,
+            expected_rp_id=settings.WEBAUTHN_RP_ID,
+            expected_origin=settings.WEBAUTHN_ORIGINS,
+            require_user_verification=True,
+            supported_pub_key_algs=SUPPORTED_ALGORITHMS,
+        )
+        key = decode_credential_public_key(verified.credential_public_key)
+    except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
+        raise _ceremony_error(exc) from exc
+    if getattr(key, "alg", None) != COSEAlgorithmIdentifier.ECDSA_SHA_256 or len(key.x) != 32:
+        raise CeremonyError("unsupported_algorithm", "Only ES256 (P-256) passkeys are accepted.")
+    transports = credential.get("response", {}).get("transports") or []
+    return VerifiedPasskey(
+        credential_id=verified.credential_id,
+        public_key_cose=verified.credential_public_key,
+        public_key_x=key.x,
+        public_key_y=key.y,
+        sign_count=verified.sign_count,
+        aaguid=verified.aaguid,
+        backup_eligible=verified.credential_device_type == "multi_device",
+        backed_up=verified.credential_backed_up,
+        transports=[t for t in transports if isinstance(t, str)][:8],
+    )
+
+
+def authentication_verify(*, credential: dict[str, Any], challenge: bytes, public_key_cose: bytes) -> int:
+    """Verify an assertion and return the authenticator's new sign count.
+
+    The counter check is ours (see services.session_login): py_webauthn would refuse a regression outright,
+    but a synced passkey may legitimately report one, and a non-synced one must be flagged, not just refused.
+    """
+    try:
+        verified = verify_authentication_response(
+            credential=credential,
+            expected_challenge=challenge,
+            expected_rp_id=settings.WEBAUTHN_RP_ID,
+            expected_origin=settings.WEBAUTHN_ORIGINS,
+            credential_public_key=public_key_cose,
+            credential_current_sign_count=0,
+            require_user_verification=True,
+        )
+    except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
+        raise _ceremony_error(exc) from exc
+    return verified.new_sign_count
+
+
+def credential_id_of(credential: Any) -> bytes:
+    """The raw credential id a response names, or a `malformed_credential` error."""
+    try:
+        raw = credential["rawId"]
+        if credential.get("id") != raw:
+            raise ValueError("id and rawId differ")
+        return base64url_to_bytes(raw)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise CeremonyError("malformed_credential", "The passkey response is malformed or incomplete.") from exc
+
+
+def user_handle_of(credential: dict[str, Any]) -> bytes | None:
+    handle = (credential.get("response") or {}).get("userHandle")
+    if not handle:
+        return None
+    try:
+        return base64url_to_bytes(handle)
+    except (TypeError, ValueError) as exc:
+        raise CeremonyError("malformed_credential", "The user handle is not base64url.") from exc

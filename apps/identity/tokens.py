@@ -1,0 +1,196 @@
+"""Access tokens (ES256 JWTs under a rotating keyring) and opaque refresh tokens.
+
+The keyring lives in the secrets provider: `{"current": kid, "<kid>": "<PEM>", ...}`. Rotation adds a key
+and makes it current; older keys keep verifying until pruned, so rotating never logs anyone out. The
+keyring is cached in-process briefly and re-read when a token names a kid we have not seen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from django.conf import settings
+from django.core.cache import cache
+
+from lykos.errors import DependencyUnavailable
+from lykos.secrets import get_secrets_provider
+
+KEYRING_SECRET = "jwt-signing-keys"
+ALGORITHM = "ES256"
+_KEYRING_TTL_SECONDS = 60
+_keyring_lock = threading.Lock()
+_keyring_cache: tuple[float, dict[str, str]] | None = None
+
+
+class TokenInvalid(Exception):
+    code = "token_invalid"
+
+
+class TokenExpired(TokenInvalid):
+    code = "token_expired"
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    user_id: uuid.UUID
+    session_id: uuid.UUID
+    device_id: uuid.UUID
+    expires_at: datetime
+    jti: str
+
+
+def _new_key_pem() -> str:
+    key = ec.generate_private_key(ec.SECP256R1())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+def _new_kid() -> str:
+    return datetime.now(UTC).strftime("%Y%m%d") + "-" + secrets.token_hex(4)
+
+
+def _load_keyring(*, force: bool = False) -> dict[str, str]:
+    global _keyring_cache
+    with _keyring_lock:
+        if not force and _keyring_cache and time.monotonic() - _keyring_cache[0] < _KEYRING_TTL_SECONDS:
+            return _keyring_cache[1]
+        kid = _new_kid()
+        ring = get_secrets_provider().get_or_create_secret(
+            KEYRING_SECRET, lambda: {"current": kid, kid: _new_key_pem()}
+        )
+        _keyring_cache = (time.monotonic(), ring)
+        return ring
+
+
+def signing_key_rotate(*, keep: int = 3) -> str:
+    """Make a new signing key current; keep the `keep` newest keys for verifying tokens already issued."""
+    ring = dict(_load_keyring(force=True))
+    kid = _new_kid()
+    ring[kid] = _new_key_pem()
+    ring["current"] = kid
+    kids = sorted(k for k in ring if k != "current")
+    for old in kids[:-keep]:
+        if old != kid:
+            del ring[old]
+    get_secrets_provider().write_secret(KEYRING_SECRET, ring)
+    _load_keyring(force=True)
+    return kid
+
+
+def public_jwks() -> dict[str, list[dict[str, str]]]:
+    """The verification keys as a JWKS, for services that check our access tokens themselves."""
+    ring = _load_keyring()
+    keys = []
+    for kid, pem in ring.items():
+        if kid == "current":
+            continue
+        public = serialization.load_pem_private_key(pem.encode(), password=None).public_key()
+        jwk = jwt.algorithms.ECAlgorithm.to_jwk(public, as_dict=True)
+        keys.append({**jwk, "kid": kid, "alg": ALGORITHM, "use": "sig"})
+    return {"keys": keys}
+
+
+def access_token_issue(*, user_id: uuid.UUID, session_id: uuid.UUID, device_id: uuid.UUID) -> tuple[str, datetime]:
+    ring = _load_keyring()
+    kid = ring["current"]
+    now = datetime.now(UTC)
+    expires_at = now + timedelta(seconds=settings.ACCESS_TOKEN_TTL_SECONDS)
+    claims = {
+        "iss": settings.JWT_ISSUER,
+        "aud": settings.JWT_AUDIENCE,
+        "sub": str(user_id),
+        "sid": str(session_id),
+        "did": str(device_id),
+        "iat": int(now.timestamp()),
+        "exp": int(expires_at.timestamp()),
+        "jti": secrets.token_hex(12),
+        "typ": "access",
+    }
+    token = jwt.encode(claims, ring[kid], algorithm=ALGORITHM, headers={"kid": kid})
+    return token, expires_at
+
+
+def access_token_decode(token: str) -> AccessClaims:
+    """Verify signature, algorithm, issuer, audience and expiry; nothing about revocation (see session check)."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as exc:
+        raise TokenInvalid("Malformed token.") from exc
+    # Only our algorithm: this is what makes `alg: none` and HS256-with-the-public-key tricks fail.
+    if header.get("alg") != ALGORITHM or not isinstance(header.get("kid"), str):
+        raise TokenInvalid("Unexpected token algorithm or key id.")
+    ring = _load_keyring()
+    if header["kid"] not in ring or header["kid"] == "current":
+        ring = _load_keyring(force=True)  # a key rotated in by another process
+        if header["kid"] not in ring or header["kid"] == "current":
+            raise TokenInvalid("Unknown signing key.")
+    try:
+        claims = jwt.decode(
+            token,
+            ring[header["kid"]],
+            algorithms=[ALGORITHM],
+            issuer=settings.JWT_ISSUER,
+            audience=settings.JWT_AUDIENCE,
+            options={"require": ["exp", "iat", "sub", "sid", "did", "jti"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise TokenExpired("The access token has expired.") from exc
+    except jwt.PyJWTError as exc:
+        raise TokenInvalid("The access token is not valid.") from exc
+    if claims.get("typ") != "access":
+        raise TokenInvalid("Not an access token.")
+    try:
+        return AccessClaims(
+            user_id=uuid.UUID(claims["sub"]),
+            session_id=uuid.UUID(claims["sid"]),
+            device_id=uuid.UUID(claims["did"]),
+            expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+            jti=claims["jti"],
+        )
+    except (ValueError, TypeError) as exc:
+        raise TokenInvalid("Malformed token claims.") from exc
+
+
+# --- refresh tokens -----------------------------------------------------------------------------------
+
+REFRESH_PREFIX = "lkr_"
+
+
+def refresh_token_new() -> str:
+    return REFRESH_PREFIX + secrets.token_urlsafe(32)
+
+
+def refresh_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- revocation cache ---------------------------------------------------------------------------------
+
+
+def _revoked_key(session_id: uuid.UUID | str) -> str:
+    return f"revoked-session:{session_id}"
+
+
+def session_revocation_publish(session_id: uuid.UUID | str) -> None:
+    """Every server sees the revocation on the next request, not at access-token expiry."""
+    try:
+        cache.set(_revoked_key(session_id), 1, timeout=settings.ACCESS_TOKEN_TTL_SECONDS + 60)
+    except Exception as exc:  # a revocation we cannot publish must not pass silently
+        raise DependencyUnavailable("Could not publish the revocation.", details={"dependency": "redis"}) from exc
+
+
+def session_revocation_cached(session_id: uuid.UUID | str) -> bool:
+    try:
+        return bool(cache.get(_revoked_key(session_id)))
+    except Exception as exc:
+        raise DependencyUnavailable("Cannot check token revocation.", details={"dependency": "redis"}) from exc

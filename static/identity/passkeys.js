@@ -1,0 +1,138 @@
+// Runs the passkey ceremonies of the sign-up and login pages against the identity API.
+// Options and responses travel as JSON with base64url binary fields, the shape py_webauthn speaks.
+"use strict";
+
+const b64url = {
+  encode(buffer) {
+    const bytes = new Uint8Array(buffer);
+    let text = "";
+    for (const byte of bytes) text += String.fromCharCode(byte);
+    return btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  },
+  decode(text) {
+    const base64 = text.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((text.length + 3) % 4);
+    return Uint8Array.from(atob(base64), (c) => c.charCodeAt(0)).buffer;
+  },
+};
+
+function creationOptions(json) {
+  return {
+    ...json,
+    challenge: b64url.decode(json.challenge),
+    user: { ...json.user, id: b64url.decode(json.user.id) },
+    excludeCredentials: (json.excludeCredentials || []).map((c) => ({ ...c, id: b64url.decode(c.id) })),
+  };
+}
+
+function requestOptions(json) {
+  return {
+    ...json,
+    challenge: b64url.decode(json.challenge),
+    allowCredentials: (json.allowCredentials || []).map((c) => ({ ...c, id: b64url.decode(c.id) })),
+  };
+}
+
+function credentialJSON(credential) {
+  const r = credential.response;
+  const response = { clientDataJSON: b64url.encode(r.clientDataJSON) };
+  if (r.attestationObject) {
+    response.attestationObject = b64url.encode(r.attestationObject);
+    response.transports = typeof r.getTransports === "function" ? r.getTransports() : [];
+  } else {
+    response.authenticatorData = b64url.encode(r.authenticatorData);
+    response.signature = b64url.encode(r.signature);
+    if (r.userHandle) response.userHandle = b64url.encode(r.userHandle);
+  }
+  return {
+    id: credential.id,
+    rawId: b64url.encode(credential.rawId),
+    type: credential.type,
+    response,
+    clientExtensionResults: credential.getClientExtensionResults(),
+    authenticatorAttachment: credential.authenticatorAttachment || undefined,
+  };
+}
+
+async function api(path, body) {
+  const response = await fetch(path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    credentials: "same-origin",
+    body: JSON.stringify(body),
+  });
+  const data = response.status === 204 ? {} : await response.json();
+  if (!response.ok) {
+    const error = new Error((data.error && data.error.message) || `HTTP ${response.status}`);
+    error.code = data.error && data.error.code;
+    throw error;
+  }
+  return data;
+}
+
+function setStatus(state, text) {
+  const status = document.getElementById("status");
+  status.dataset.state = state;
+  status.textContent = text;
+}
+
+function signedIn(tokens, form) {
+  sessionStorage.setItem("lykos.access_token", tokens.access_token);
+  sessionStorage.setItem("lykos.refresh_token", tokens.refresh_token);
+  const who = tokens.user.username || tokens.user.display_name || "your wallet";
+  setStatus("signed-in", `Signed in as ${who}.`);
+  document.body.dataset.userId = tokens.user.id;
+  const next = form.dataset.next;
+  if (next && next.startsWith("/")) window.location.assign(next);
+}
+
+async function signUp(event) {
+  event.preventDefault();
+  const form = event.currentTarget;
+  setStatus("working", "Creating your passkey…");
+  try {
+    const body = {};
+    for (const field of ["username", "display_name", "referral_code"]) {
+      const value = form.elements[field].value.trim();
+      if (value) body[field] = value;
+    }
+    const begun = await api("/api/v1/auth/register/options", body);
+    const credential = await navigator.credentials.create({ publicKey: creationOptions(begun.publicKey) });
+    const tokens = await api("/api/v1/auth/register/verify", {
+      ceremony_id: begun.ceremony_id,
+      credential: credentialJSON(credential),
+      device_name: navigator.platform || "This device",
+    });
+    signedIn(tokens, form);
+  } catch (error) {
+    setStatus("error", `${error.code ? error.code + ": " : ""}${error.message}`);
+  }
+}
+
+async function logIn(event) {
+  event.preventDefault();
+  const form = event.currentTarget;
+  setStatus("working", "Waiting for your passkey…");
+  try {
+    const username = form.elements.username.value.trim();
+    const begun = await api("/api/v1/auth/login/options", username ? { username } : {});
+    const credential = await navigator.credentials.get({ publicKey: requestOptions(begun.publicKey) });
+    const tokens = await api("/api/v1/auth/login/verify", {
+      ceremony_id: begun.ceremony_id,
+      credential: credentialJSON(credential),
+    });
+    signedIn(tokens, form);
+  } catch (error) {
+    setStatus("error", `${error.code ? error.code + ": " : ""}${error.message}`);
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  if (!window.PublicKeyCredential) {
+    setStatus("error", "This browser does not support passkeys.");
+    return;
+  }
+  const signup = document.getElementById("signup-form");
+  if (signup) signup.addEventListener("submit", signUp);
+  const login = document.getElementById("login-form");
+  if (login) login.addEventListener("submit", logIn);
+});
