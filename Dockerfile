@@ -10,7 +10,7 @@ RUN python -m venv /opt/venv && /opt/venv/bin/pip install -r /tmp/requirements.t
 FROM node:20-bookworm-slim AS node
 WORKDIR /opt/chain
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+RUN npm install --omit=dev --no-audit --no-fund
 
 FROM python:3.11-slim-bookworm AS runtime
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \

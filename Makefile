@@ -19,8 +19,10 @@ $(VENV)/.stamp-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.stamp-runtime
 
+# `npm install` with the committed lockfile, not `npm ci`: the lockfile cannot list the other platforms' optional
+# binaries (anvil-darwin-*, ...) that the registry reachable here does not serve, and `npm ci` refuses that.
 node_modules/.stamp: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
 install: $(VENV)/.stamp-runtime node_modules/.stamp
