@@ -188,3 +188,25 @@ def celery_worker(django_db_setup, django_db_blocker, vault_server: VaultServer)
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+# --- people using the API -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def wallet():  # type: ignore[no-untyped-def]
+    """A person with a phone (software passkey authenticator) and an API client."""
+    from rest_framework.test import APIClient
+
+    from tests.support.api_wallet import Wallet
+
+    return Wallet(client=APIClient())
+
+
+@pytest.fixture
+def make_wallet():  # type: ignore[no-untyped-def]
+    from rest_framework.test import APIClient
+
+    from tests.support.api_wallet import Wallet
+
+    return lambda: Wallet(client=APIClient())

@@ -1,11 +1,10 @@
-"""Helpers that drive real passkey ceremonies through the API with the software authenticator."""
+"""A person using the wallet API: real passkey ceremonies with the software authenticator."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-import pytest
 from rest_framework.test import APIClient
 
 from tests.support.authenticator import SoftAuthenticator
@@ -67,13 +66,3 @@ class Wallet:
         )
         assert response.status_code == 201, response.content
         return response.json()
-
-
-@pytest.fixture
-def wallet() -> Wallet:
-    return Wallet(client=APIClient())
-
-
-@pytest.fixture
-def make_wallet():  # type: ignore[no-untyped-def]
-    return lambda: Wallet(client=APIClient())
