@@ -35,10 +35,11 @@ system-deps:
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
-## Serve the API on http://localhost:8000 with the embedded defaults (SQLite, local memory, local secrets).
+## Serve the API on http://localhost:8000 with the embedded defaults (SQLite, local memory, local secrets),
+## beside a local chain stack (anvil + EntryPoint v0.8 + our contracts + alto) on loopback. Ctrl-C stops all.
 run: install
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(BIN)/python manage.py devchain --serve $(HOST):$(PORT)
 
 ## The whole suite against PostgreSQL, Redis, OpenBao, a Celery worker, the chain stack and Chromium.
 test: install-dev system-deps

@@ -13,6 +13,7 @@ handler500 = "lykos.errors.handler500"
 # Docs and schema do not need Redis: they stay up when rate limiting cannot be checked.
 api_v1 = [
     path("", include("apps.identity.urls")),
+    path("", include("apps.chain.urls")),
 ]
 
 urlpatterns = [

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "csp",
     "lykos.apps.LykosConfig",
     "apps.identity",
+    "apps.chain",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,192 @@
+"""JSON-RPC clients: an EVM node (web3.py) and an ERC-4337 bundler (ERC-7769), with timeouts, retries for
+transient failures and typed errors. Services receive them as arguments; `get_*_client(chain)` builds them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import requests
+from eth_utils import to_checksum_address
+from requests.adapters import HTTPAdapter
+from web3 import Web3
+from web3.exceptions import ContractLogicError, Web3Exception
+
+from apps.chain import contracts
+from apps.chain.errors import BundlerUnavailable, ChainUnavailable, bundler_error
+
+logger = logging.getLogger(__name__)
+
+ERC20_BALANCE_ABI = [
+    {
+        "name": "balanceOf",
+        "type": "function",
+        "stateMutability": "view",
+        "inputs": [{"name": "owner", "type": "address"}],
+        "outputs": [{"name": "", "type": "uint256"}],
+    }
+]
+
+# Failures worth another try: the request may not have reached the server, or the server was restarting.
+_TRANSIENT = (requests.ConnectionError, requests.Timeout)
+_TRANSIENT_HTTP = {429, 502, 503, 504}
+
+
+class NodeClient:
+    """An EVM node. Wraps web3.py so that connection failures become ChainUnavailable (503)."""
+
+    def __init__(self, *, rpc_url: str, timeout: float = 10.0, retries: int = 2) -> None:
+        self.rpc_url = rpc_url
+        self.retries = retries
+        self.w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+
+    def _retrying(self, fn: Any, *args: Any) -> Any:
+        for attempt in itertools.count():
+            try:
+                return fn(*args)
+            except _TRANSIENT as exc:
+                if attempt >= self.retries:
+                    raise ChainUnavailable(details={"rpc_url": self.rpc_url}) from exc
+                time.sleep(0.1 * 2**attempt)
+            except ContractLogicError:
+                raise
+            except Web3Exception as exc:
+                raise ChainUnavailable(f"The node refused the call: {exc}", details={"rpc_url": self.rpc_url}) from exc
+        raise AssertionError("unreachable")
+
+    def request(self, method: str, params: Sequence[Any]) -> Any:
+        """A raw JSON-RPC call (e.g. debug_traceCall) with the same retries and errors."""
+
+        def call() -> Any:
+            response = self.w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
+            if "error" in response:
+                raise ChainUnavailable(
+                    f"{method} failed: {response['error'].get('message')}",
+                    details={"rpc_url": self.rpc_url, "rpc_error": response["error"]},
+                )
+            return response["result"]
+
+        return self._retrying(call)
+
+    def chain_id(self) -> int:
+        return self._retrying(lambda: self.w3.eth.chain_id)
+
+    def block_number(self) -> int:
+        return self._retrying(lambda: self.w3.eth.block_number)
+
+    def get_code(self, address: str) -> bytes:
+        return bytes(self._retrying(self.w3.eth.get_code, to_checksum_address(address)))
+
+    def is_deployed(self, address: str) -> bool:
+        return len(self.get_code(address)) > 0
+
+    def native_balance(self, address: str) -> int:
+        return int(self._retrying(self.w3.eth.get_balance, to_checksum_address(address)))
+
+    def erc20_balance(self, *, token: str, owner: str) -> int:
+        contract = self.w3.eth.contract(address=to_checksum_address(token), abi=ERC20_BALANCE_ABI)
+        return int(self._retrying(contract.functions.balanceOf(to_checksum_address(owner)).call))
+
+    def factory_account_address(self, *, factory: str, qx: bytes, qy: bytes, salt: int) -> str:
+        """The counterfactual address, asked of the factory itself (the source of truth for CREATE2)."""
+        contract = contracts.bind(self.w3, "LykosAccountFactory", factory)
+        return to_checksum_address(self._retrying(contract.functions.getAddress(qx, qy, salt).call))
+
+    def entry_point_nonce(self, *, entry_point: str, sender: str, key: int = 0) -> int:
+        contract = contracts.bind(self.w3, "EntryPoint", entry_point)
+        return int(self._retrying(contract.functions.getNonce(to_checksum_address(sender), key).call))
+
+
+class BundlerClient:
+    """An ERC-4337 bundler (ERC-7769 JSON-RPC). Read methods retry; sending retries only when the request
+    cannot have reached the bundler, so an operation is never sent twice by us."""
+
+    _ids = itertools.count(1)
+
+    def __init__(self, *, url: str, timeout: float = 10.0, retries: int = 2) -> None:
+        self.url = url
+        self.timeout = timeout
+        self.retries = retries
+        self.session = requests.Session()
+        self.session.mount("http://", HTTPAdapter(pool_connections=4, pool_maxsize=16))
+        self.session.mount("https://", HTTPAdapter(pool_connections=4, pool_maxsize=16))
+
+    def call(self, method: str, params: Sequence[Any], *, idempotent: bool = True) -> Any:
+        payload = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": list(params)}
+        for attempt in itertools.count():
+            try:
+                response = self.session.post(self.url, json=payload, timeout=self.timeout)
+                if response.status_code in _TRANSIENT_HTTP:
+                    raise requests.ConnectionError(f"HTTP {response.status_code}")
+                body = response.json()
+            except (requests.ConnectionError, requests.Timeout, ValueError) as exc:
+                retryable = idempotent or isinstance(exc, requests.ConnectTimeout) or _refused(exc)
+                if not retryable or attempt >= self.retries:
+                    raise BundlerUnavailable(details={"bundler_url": self.url, "method": method}) from exc
+                time.sleep(0.1 * 2**attempt)
+                continue
+            if "error" in body:
+                error = body["error"]
+                raise bundler_error(
+                    rpc_code=int(error.get("code", 0)), message=error.get("message", ""), data=error.get("data")
+                )
+            return body.get("result")
+        raise AssertionError("unreachable")
+
+    def chain_id(self) -> int:
+        return int(self.call("eth_chainId", []), 16)
+
+    def supported_entry_points(self) -> list[str]:
+        return [to_checksum_address(a) for a in self.call("eth_supportedEntryPoints", [])]
+
+    def estimate_user_operation_gas(self, user_op: dict[str, str], *, entry_point: str) -> dict[str, int]:
+        result = self.call("eth_estimateUserOperationGas", [user_op, entry_point])
+        return {
+            key: int(value, 16) for key, value in result.items() if isinstance(value, str) and value.startswith("0x")
+        }
+
+    def send_user_operation(self, user_op: dict[str, str], *, entry_point: str) -> str:
+        return self.call("eth_sendUserOperation", [user_op, entry_point], idempotent=False)
+
+    def get_user_operation_by_hash(self, user_op_hash: str) -> dict[str, Any] | None:
+        return self.call("eth_getUserOperationByHash", [user_op_hash])
+
+    def get_user_operation_receipt(self, user_op_hash: str) -> dict[str, Any] | None:
+        return self.call("eth_getUserOperationReceipt", [user_op_hash])
+
+    def gas_price(self) -> tuple[int, int]:
+        """(maxFeePerGas, maxPriorityFeePerGas) the bundler will accept now: pimlico's "fast" tier."""
+        fast = self.call("pimlico_getUserOperationGasPrice", [])["fast"]
+        return int(fast["maxFeePerGas"], 16), int(fast["maxPriorityFeePerGas"], 16)
+
+
+def _refused(exc: Exception) -> bool:
+    """True when the connection was refused or reset before the request was sent."""
+    text = repr(exc)
+    return "NewConnectionError" in text or "Connection refused" in text
+
+
+_clients_lock = threading.Lock()
+_node_clients: dict[str, NodeClient] = {}
+_bundler_clients: dict[str, BundlerClient] = {}
+
+
+def get_node_client(chain: Any) -> NodeClient:
+    with _clients_lock:
+        client = _node_clients.get(chain.rpc_url)
+        if client is None:
+            client = _node_clients[chain.rpc_url] = NodeClient(rpc_url=chain.rpc_url)
+        return client
+
+
+def get_bundler_client(chain: Any) -> BundlerClient:
+    with _clients_lock:
+        client = _bundler_clients.get(chain.bundler_url)
+        if client is None:
+            client = _bundler_clients[chain.bundler_url] = BundlerClient(url=chain.bundler_url)
+        return client

@@ -1,0 +1,69 @@
+"""Start the local chain stack (anvil + EntryPoint v0.8 + our contracts + alto), register it, and keep it up.
+
+With `--serve`, Django's development server runs in the foreground beside it (what `make run` uses).
+Ctrl-C or SIGTERM stops everything; no anvil or alto process is left behind.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from apps.chain.devchain import DevChain, start_devchain
+from apps.chain.services import chain_upsert
+
+
+def register(chain: DevChain, *, name: str) -> None:
+    chain_upsert(
+        chain_id=chain.chain_id,
+        name=name,
+        rpc_url=chain.rpc_url,
+        bundler_url=chain.bundler_url,
+        entry_point=chain.entry_point,
+        account_factory=chain.factory,
+        account_implementation=chain.implementation,
+        webauthn_verifier=chain.webauthn_verifier,
+        paymaster=getattr(chain, "paymaster", "") or "",
+    )
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+class Command(BaseCommand):
+    help = "Run a local dev chain (anvil + alto + contracts) on loopback and register it; optionally serve the API."
+
+    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+        parser.add_argument("--chain-id", type=int, default=None)
+        parser.add_argument("--hardfork", default=None, help="e.g. prague: no P-256 precompile")
+        parser.add_argument(
+            "--serve", metavar="ADDRPORT", default=None, help="also run the dev server (e.g. 127.0.0.1:8000)"
+        )
+
+    def handle(self, *args: Any, chain_id: int | None, hardfork: str | None, serve: str | None, **options: Any) -> None:
+        # SIGTERM (make, docker, a supervisor) must run the same cleanup as Ctrl-C.
+        signal.signal(signal.SIGTERM, _interrupt)
+        self.stdout.write("Starting anvil, deploying EntryPoint v0.8 and LyKos contracts, starting alto…")
+        chain = start_devchain(chain_id=chain_id, hardfork=hardfork)
+        try:
+            register(chain, name=f"Dev chain {chain.chain_id}")
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Dev chain {chain.chain_id} ready: rpc {chain.rpc_url}, bundler {chain.bundler_url}, "
+                    f"EntryPoint {chain.entry_point}, factory {chain.factory}"
+                )
+            )
+            if serve:
+                call_command("runserver", serve, use_reloader=False)
+            else:
+                threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            chain.stop()
+            self.stdout.write("Dev chain stopped.")

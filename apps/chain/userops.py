@@ -1,0 +1,344 @@
+"""ERC-4337 (EntryPoint v0.8) UserOperations for LykosAccount: build, pack, hash, sign-encode, send.
+
+Framework-free and typed so the bundler client, the paymaster app and the tests share one implementation of the
+byte-level rules (packing, the EIP-712 userOpHash, the ERC-7821 batch calldata, the WebAuthn signature layout the
+account's verifier decodes). The JSON-RPC helpers at the bottom are deliberately minimal: a production client with
+retries and typed transport errors belongs in the bundler client built on top of them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from eth_abi import encode
+from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
+
+P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+PACKED_USEROP_TYPEHASH = keccak(
+    text="PackedUserOperation(address sender,uint256 nonce,bytes initCode,bytes callData,bytes32 accountGasLimits,"
+    "uint256 preVerificationGas,bytes32 gasFees,bytes paymasterAndData)"
+)
+_EIP712_DOMAIN_TYPEHASH = keccak(
+    text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+)
+
+#: ERC-7821 / ERC-7579 mode: call type batch (0x01), exec type default (revert on failure), no selector, no opData.
+ERC7821_BATCH_MODE = bytes([1]) + bytes(31)
+_EXECUTE_SELECTOR = function_signature_to_4byte_selector("execute(bytes32,bytes)")
+_CREATE_ACCOUNT_SELECTOR = function_signature_to_4byte_selector("createAccount(bytes32,bytes32,uint256)")
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call of an ERC-7821 batch made by the account."""
+
+    target: str
+    value: int = 0
+    data: bytes = b""
+
+
+@dataclass(frozen=True)
+class UserOperation:
+    """A v0.7/v0.8 UserOperation in its unpacked (bundler JSON-RPC) form. Immutable: use `.replace(...)`."""
+
+    sender: str
+    nonce: int
+    call_data: bytes
+    factory: str | None = None
+    factory_data: bytes = b""
+    call_gas_limit: int = 0
+    verification_gas_limit: int = 0
+    pre_verification_gas: int = 0
+    max_fee_per_gas: int = 0
+    max_priority_fee_per_gas: int = 0
+    signature: bytes = b""
+    paymaster: str | None = None
+    paymaster_verification_gas_limit: int = 0
+    paymaster_post_op_gas_limit: int = 0
+    paymaster_data: bytes = b""
+
+    def replace(self, **changes: Any) -> UserOperation:
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def init_code(self) -> bytes:
+        return _address_bytes(self.factory) + self.factory_data if self.factory else b""
+
+    @property
+    def account_gas_limits(self) -> bytes:
+        return _u128(self.verification_gas_limit) + _u128(self.call_gas_limit)
+
+    @property
+    def gas_fees(self) -> bytes:
+        return _u128(self.max_priority_fee_per_gas) + _u128(self.max_fee_per_gas)
+
+    @property
+    def paymaster_and_data(self) -> bytes:
+        if not self.paymaster:
+            return b""
+        return (
+            _address_bytes(self.paymaster)
+            + _u128(self.paymaster_verification_gas_limit)
+            + _u128(self.paymaster_post_op_gas_limit)
+            + self.paymaster_data
+        )
+
+    def packed(self) -> tuple[str, int, bytes, bytes, bytes, int, bytes, bytes, bytes]:
+        """The `PackedUserOperation` tuple as the EntryPoint ABI takes it (handleOps, getUserOpHash)."""
+        return (
+            to_checksum_address(self.sender),
+            self.nonce,
+            self.init_code,
+            self.call_data,
+            self.account_gas_limits,
+            self.pre_verification_gas,
+            self.gas_fees,
+            self.paymaster_and_data,
+            self.signature,
+        )
+
+    def to_rpc(self) -> dict[str, str]:
+        """JSON for eth_sendUserOperation / eth_estimateUserOperationGas (0x-hex; factory fields only if set)."""
+        op = {
+            "sender": to_checksum_address(self.sender),
+            "nonce": hex(self.nonce),
+            "callData": _hex(self.call_data),
+            "callGasLimit": hex(self.call_gas_limit),
+            "verificationGasLimit": hex(self.verification_gas_limit),
+            "preVerificationGas": hex(self.pre_verification_gas),
+            "maxFeePerGas": hex(self.max_fee_per_gas),
+            "maxPriorityFeePerGas": hex(self.max_priority_fee_per_gas),
+            "signature": _hex(self.signature),
+        }
+        if self.factory:
+            op["factory"] = to_checksum_address(self.factory)
+            op["factoryData"] = _hex(self.factory_data)
+        if self.paymaster:
+            op["paymaster"] = to_checksum_address(self.paymaster)
+            op["paymasterVerificationGasLimit"] = hex(self.paymaster_verification_gas_limit)
+            op["paymasterPostOpGasLimit"] = hex(self.paymaster_post_op_gas_limit)
+            op["paymasterData"] = _hex(self.paymaster_data)
+        return op
+
+
+def user_op_hash(op: UserOperation, *, entry_point: str, chain_id: int) -> bytes:
+    """EntryPoint v0.8 userOpHash: the EIP-712 digest of the packed op (domain "ERC4337", "1", chain, entry point).
+
+    Computed locally so signing needs no RPC round trip; tests check it against EntryPoint.getUserOpHash.
+    (The EIP-7702 initCode override of v0.8 is not handled: our accounts are never 7702 delegates.)
+    """
+    struct_hash = keccak(
+        encode(
+            ["bytes32", "address", "uint256", "bytes32", "bytes32", "bytes32", "uint256", "bytes32", "bytes32"],
+            [
+                PACKED_USEROP_TYPEHASH,
+                to_checksum_address(op.sender),
+                op.nonce,
+                keccak(op.init_code),
+                keccak(op.call_data),
+                op.account_gas_limits,
+                op.pre_verification_gas,
+                op.gas_fees,
+                keccak(op.paymaster_and_data),
+            ],
+        )
+    )
+    domain = keccak(
+        encode(
+            ["bytes32", "bytes32", "bytes32", "uint256", "address"],
+            [_EIP712_DOMAIN_TYPEHASH, keccak(text="ERC4337"), keccak(text="1"), chain_id, entry_point],
+        )
+    )
+    return keccak(b"\x19\x01" + domain + struct_hash)
+
+
+# --- LykosAccount calldata ------------------------------------------------------------------------------------
+
+
+def encode_execute(calls: Sequence[Call]) -> bytes:
+    """callData for LykosAccount.execute: one ERC-7821 batch (a single call is a batch of one)."""
+    executions = [(to_checksum_address(c.target), c.value, c.data) for c in calls]
+    execution_data = encode(["(address,uint256,bytes)[]"], [executions])
+    return _EXECUTE_SELECTOR + encode(["bytes32", "bytes"], [ERC7821_BATCH_MODE, execution_data])
+
+
+def encode_create_account(qx: int, qy: int, salt: int) -> bytes:
+    """factoryData for LykosAccountFactory.createAccount(bytes32 qx, bytes32 qy, uint256 salt)."""
+    return _CREATE_ACCOUNT_SELECTOR + encode(["bytes32", "bytes32", "uint256"], [_b32(qx), _b32(qy), salt])
+
+
+# --- signatures -----------------------------------------------------------------------------------------------
+
+
+def passkey_signer(verifier: str, qx: int, qy: int) -> bytes:
+    """ERC-7913 signer bytes of a passkey owner: verifier address ‖ x ‖ y (LykosAccount.ownerSigner)."""
+    return _address_bytes(verifier) + _b32(qx) + _b32(qy)
+
+
+def encode_webauthn_signature(
+    *, authenticator_data: bytes, client_data_json: bytes, r: int, s: int, normalize_s: bool = True
+) -> bytes:
+    """A WebAuthn assertion in the layout OpenZeppelin's WebAuthn.tryDecodeAuth reads.
+
+    `abi.encode(bytes32 r, bytes32 s, uint256 challengeIndex, uint256 typeIndex, bytes authenticatorData,
+    string clientDataJSON)`. On-chain verification refuses s > n/2 (malleability) while authenticators emit either
+    half, so s is normalised to n - s by default; `normalize_s=False` exists to prove the refusal in tests.
+    """
+    if normalize_s and s > P256_N // 2:
+        s = P256_N - s
+    challenge_index = client_data_json.find(b'"challenge":"')
+    type_index = client_data_json.find(b'"type":"')
+    if challenge_index < 0 or type_index < 0:
+        raise ValueError("clientDataJSON lacks a challenge or type member")
+    return encode(
+        ["bytes32", "bytes32", "uint256", "uint256", "bytes", "string"],
+        [_b32(r), _b32(s), challenge_index, type_index, authenticator_data, client_data_json.decode()],
+    )
+
+
+def encode_account_signature(*, signer: bytes, webauthn_signature: bytes) -> bytes:
+    """UserOperation / ERC-1271 signature for LykosAccount: MultiSignerERC7913's abi.encode(bytes[], bytes[])."""
+    return encode(["bytes[]", "bytes[]"], [[signer], [webauthn_signature]])
+
+
+def dummy_account_signature(*, signer: bytes, origin: str = "http://localhost:8000") -> bytes:
+    """A well-formed signature of the real size for gas estimation (the bundler refuses empty ones, AA23).
+
+    It cannot verify, and because the challenge is not the userOpHash, the account stops before the P-256 check:
+    the estimated verification gas misses that cost. Add `verification_gas_margin(...)` to the estimate.
+    """
+    client_data = json.dumps(
+        {"type": "webauthn.get", "challenge": "A" * 43, "origin": origin, "crossOrigin": False},
+        separators=(",", ":"),
+    ).encode()
+    authenticator_data = bytes(range(1, 33)) + bytes([0x05]) + (1).to_bytes(4, "big")
+    webauthn = encode_webauthn_signature(
+        authenticator_data=authenticator_data,
+        client_data_json=client_data,
+        r=P256_N // 3,
+        s=P256_N // 5,
+    )
+    return encode_account_signature(signer=signer, webauthn_signature=webauthn)
+
+
+#: Verification gas the estimate misses with a dummy signature (see dummy_account_signature), measured on anvil
+#: with OpenZeppelin 5.7 and rounded up: the RIP-7212 precompile path, and the pure-Solidity P-256 fallback.
+VERIFICATION_MARGIN_WITH_PRECOMPILE = 30_000
+VERIFICATION_MARGIN_WITHOUT_PRECOMPILE = 400_000
+
+
+def verification_gas_margin(*, p256_precompile: bool) -> int:
+    return VERIFICATION_MARGIN_WITH_PRECOMPILE if p256_precompile else VERIFICATION_MARGIN_WITHOUT_PRECOMPILE
+
+
+# --- bundler JSON-RPC -----------------------------------------------------------------------------------------
+
+
+class BundlerError(Exception):
+    """A JSON-RPC error answered by the bundler (e.g. AA23/AA24 validation failures, code -32500/-32507)."""
+
+    def __init__(self, code: int, message: str, data: Any = None) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.data = data
+
+
+@dataclass(frozen=True)
+class GasEstimate:
+    pre_verification_gas: int
+    verification_gas_limit: int
+    call_gas_limit: int
+    paymaster_verification_gas_limit: int = 0
+    paymaster_post_op_gas_limit: int = 0
+
+
+_ids = itertools.count(1)
+
+
+def rpc_call(url: str, method: str, params: Sequence[Any], *, timeout: float = 10.0) -> Any:
+    """One JSON-RPC call; raises BundlerError for an error answer, requests' errors for transport failures."""
+    response = requests.post(
+        url, json={"jsonrpc": "2.0", "id": next(_ids), "method": method, "params": list(params)}, timeout=timeout
+    )
+    response.raise_for_status()
+    body = response.json()
+    if "error" in body:
+        error = body["error"]
+        raise BundlerError(int(error.get("code", 0)), str(error.get("message", "")), error.get("data"))
+    return body["result"]
+
+
+def estimate_user_operation_gas(bundler_url: str, op: UserOperation, *, entry_point: str) -> GasEstimate:
+    """eth_estimateUserOperationGas; the op needs a well-formed dummy signature."""
+    result = rpc_call(bundler_url, "eth_estimateUserOperationGas", [op.to_rpc(), entry_point])
+    return GasEstimate(
+        pre_verification_gas=int(result["preVerificationGas"], 16),
+        verification_gas_limit=int(result["verificationGasLimit"], 16),
+        call_gas_limit=int(result["callGasLimit"], 16),
+        paymaster_verification_gas_limit=int(result.get("paymasterVerificationGasLimit") or "0x0", 16),
+        paymaster_post_op_gas_limit=int(result.get("paymasterPostOpGasLimit") or "0x0", 16),
+    )
+
+
+def send_user_operation(bundler_url: str, op: UserOperation, *, entry_point: str) -> bytes:
+    """eth_sendUserOperation; returns the userOpHash the bundler computed."""
+    return bytes.fromhex(rpc_call(bundler_url, "eth_sendUserOperation", [op.to_rpc(), entry_point])[2:])
+
+
+def get_user_operation_receipt(bundler_url: str, op_hash: bytes) -> dict[str, Any] | None:
+    return rpc_call(bundler_url, "eth_getUserOperationReceipt", [_hex(op_hash)])
+
+
+def wait_for_user_operation_receipt(
+    bundler_url: str, op_hash: bytes, *, timeout: float = 30.0, poll_interval: float = 0.05
+) -> dict[str, Any]:
+    """Poll until the op is included (fractions of a second on anvil); TimeoutError if it never is."""
+    deadline = time.monotonic() + timeout
+    while True:
+        receipt = get_user_operation_receipt(bundler_url, op_hash)
+        if receipt is not None:
+            return receipt
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"UserOperation {_hex(op_hash)} not included within {timeout} s")
+        time.sleep(poll_interval)
+
+
+def bundler_gas_price(bundler_url: str, *, speed: str = "fast") -> tuple[int, int]:
+    """(maxFeePerGas, maxPriorityFeePerGas) the bundler will accept (pimlico_getUserOperationGasPrice).
+
+    The bundler accepts ops priced far below the chain's fee and then never bundles them, so fees come from here
+    rather than from the caller's guess.
+    """
+    result = rpc_call(bundler_url, "pimlico_getUserOperationGasPrice", [])[speed]
+    return int(result["maxFeePerGas"], 16), int(result["maxPriorityFeePerGas"], 16)
+
+
+# --- helpers --------------------------------------------------------------------------------------------------
+
+
+def _hex(data: bytes) -> str:
+    return "0x" + data.hex()
+
+
+def _b32(value: int) -> bytes:
+    return value.to_bytes(32, "big")
+
+
+def _u128(value: int) -> bytes:
+    return value.to_bytes(16, "big")
+
+
+def _address_bytes(address: str) -> bytes:
+    raw = bytes.fromhex(address.removeprefix("0x"))
+    if len(raw) != 20:
+        raise ValueError(f"not an address: {address}")
+    return raw
