@@ -14,6 +14,7 @@ handler500 = "lykos.errors.handler500"
 api_v1 = [
     path("", include("apps.identity.urls")),
     path("", include("apps.chain.urls")),
+    path("", include("apps.paymaster.urls")),
 ]
 
 urlpatterns = [

@@ -97,6 +97,11 @@ class NodeClient:
         contract = contracts.bind(self.w3, "LykosAccountFactory", factory)
         return to_checksum_address(self._retrying(contract.functions.getAddress(qx, qy, salt).call))
 
+    def entry_point_deposit(self, *, entry_point: str, account: str) -> int:
+        """What the account holds at the EntryPoint: unused prefunds are refunded there, and count toward the next."""
+        contract = contracts.bind(self.w3, "EntryPoint", entry_point)
+        return int(self._retrying(contract.functions.balanceOf(to_checksum_address(account)).call))
+
     def entry_point_nonce(self, *, entry_point: str, sender: str, key: int = 0) -> int:
         contract = contracts.bind(self.w3, "EntryPoint", entry_point)
         return int(self._retrying(contract.functions.getNonce(to_checksum_address(sender), key).call))

@@ -20,6 +20,8 @@ class Chain(models.Model):
     account_implementation = models.CharField(max_length=42, blank=True)
     webauthn_verifier = models.CharField(max_length=42, blank=True)
     paymaster = models.CharField(max_length=42, blank=True)
+    # Whether the node has the P-256 precompile (RIP-7212): verification costs ~30k gas with it, ~280k without.
+    p256_precompile = models.BooleanField(default=True)
     native_symbol = models.CharField(max_length=16, default="ETH")
     native_decimals = models.PositiveSmallIntegerField(default=18)
     explorer_url = models.URLField(max_length=500, blank=True)

@@ -128,6 +128,45 @@ class UserOperation:
             op["paymasterData"] = _hex(self.paymaster_data)
         return op
 
+    @classmethod
+    def from_rpc(cls, op: dict[str, str]) -> UserOperation:
+        """The inverse of `to_rpc` (what an ERC-7677 client or our own stored JSON holds)."""
+
+        def num(key: str) -> int:
+            return int(op.get(key) or "0x0", 16)
+
+        def raw(key: str) -> bytes:
+            return bytes.fromhex((op.get(key) or "0x").removeprefix("0x"))
+
+        return cls(
+            sender=to_checksum_address(op["sender"]),
+            nonce=num("nonce"),
+            call_data=raw("callData"),
+            factory=to_checksum_address(op["factory"]) if op.get("factory") else None,
+            factory_data=raw("factoryData"),
+            call_gas_limit=num("callGasLimit"),
+            verification_gas_limit=num("verificationGasLimit"),
+            pre_verification_gas=num("preVerificationGas"),
+            max_fee_per_gas=num("maxFeePerGas"),
+            max_priority_fee_per_gas=num("maxPriorityFeePerGas"),
+            signature=raw("signature"),
+            paymaster=to_checksum_address(op["paymaster"]) if op.get("paymaster") else None,
+            paymaster_verification_gas_limit=num("paymasterVerificationGasLimit"),
+            paymaster_post_op_gas_limit=num("paymasterPostOpGasLimit"),
+            paymaster_data=raw("paymasterData"),
+        )
+
+    def max_cost(self) -> int:
+        """The most this operation can cost: every gas limit at maxFeePerGas (what a prefund must cover)."""
+        gas = (
+            self.verification_gas_limit
+            + self.call_gas_limit
+            + self.pre_verification_gas
+            + self.paymaster_verification_gas_limit
+            + self.paymaster_post_op_gas_limit
+        )
+        return gas * self.max_fee_per_gas
+
 
 def user_op_hash(op: UserOperation, *, entry_point: str, chain_id: int) -> bytes:
     """EntryPoint v0.8 userOpHash: the EIP-712 digest of the packed op (domain "ERC4337", "1", chain, entry point).

@@ -16,6 +16,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from apps.identity import ceremonies, tokens
@@ -295,6 +297,20 @@ def session_login(
         locked.last_used_at = timezone.now()
         locked.save(update_fields=["sign_count", "last_used_at"])
         return _session_open(user=locked.user, device=locked, ip_address=ip_address, user_agent=user_agent)
+
+
+def passkey_assertion_verify(*, user: User, credential: dict[str, Any], challenge: bytes) -> Passkey:
+    """Verify an assertion by one of `user`'s active passkeys over `challenge` and record the use.
+
+    For challenges that are not login ceremonies, e.g. a userOpHash the passkey signs for the smart account:
+    the caller's own state (a transaction's status) makes that challenge single-use.
+    """
+    pending = ceremonies.PendingCeremony(ceremony="sign", challenge=challenge, bound_to={"user_id": str(user.id)})
+    passkey, new_count = _assertion_for_device(credential=credential, pending=pending)
+    Passkey.objects.filter(pk=passkey.pk).update(
+        sign_count=Greatest(F("sign_count"), new_count), last_used_at=timezone.now()
+    )
+    return passkey
 
 
 # --- devices --------------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "lykos.apps.LykosConfig",
     "apps.identity",
     "apps.chain",
+    "apps.paymaster",
 ]
 
 MIDDLEWARE = [
@@ -155,6 +156,16 @@ REWARD_POINTS = {
     "first_transaction": 150,
 }
 
+# --- transactions (paymaster) ------------------------------------------------------------------------
+# A prepared operation (and its paymaster signature) is valid this long; an unsigned one then expires.
+TRANSACTION_PREPARE_TTL_SECONDS = env.int("TRANSACTION_PREPARE_TTL_SECONDS", default=600)
+# maxFeePerGas = bundler's "fast" price + this margin, so the op stays includable while fees move; only the gas
+# actually used is charged, at the block's price. Gas limits get their own margin over the bundler's estimate.
+USER_OP_FEE_MARGIN_PERCENT = env.int("USER_OP_FEE_MARGIN_PERCENT", default=20)
+USER_OP_GAS_MARGIN_PERCENT = env.int("USER_OP_GAS_MARGIN_PERCENT", default=10)
+# A submitted op with no receipt this long after its validity ended, and unknown to the bundler, is dropped.
+TRANSACTION_DROP_GRACE_SECONDS = env.int("TRANSACTION_DROP_GRACE_SECONDS", default=120)
+
 # --- API --------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -234,6 +245,8 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "verify-audit-chain": {"task": "lykos.tasks.verify_audit_chain_task", "schedule": 3600.0},
+    "expire-prepared-transactions": {"task": "apps.paymaster.tasks.expire_prepared_transactions_task", "schedule": 60.0},
+    "resume-in-flight-transactions": {"task": "apps.paymaster.tasks.resume_in_flight_transactions_task", "schedule": 300.0},
 }
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")

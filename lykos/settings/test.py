@@ -17,7 +17,7 @@ CACHES = {"default": redis_cache(REDIS_URL, key_prefix="lykos-test")}
 CELERY_BROKER_URL = env.str("TEST_CELERY_BROKER_URL", default="redis://127.0.0.1:6379/14")
 CELERY_RESULT_BACKEND = CELERY_BROKER_URL
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
-CELERY_TASK_DEFAULT_QUEUE = "lykos-test"
+CELERY_TASK_DEFAULT_QUEUE = env.str("TEST_CELERY_QUEUE", default="lykos-test")
 
 SECRETS_BACKEND = env.str("SECRETS_BACKEND", default="vault")
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

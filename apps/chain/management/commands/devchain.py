@@ -28,6 +28,7 @@ def register(chain: DevChain, *, name: str) -> None:
         account_implementation=chain.implementation,
         webauthn_verifier=chain.webauthn_verifier,
         paymaster=getattr(chain, "paymaster", "") or "",
+        p256_precompile=chain.p256_precompile,
     )
 
 

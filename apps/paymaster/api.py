@@ -1,0 +1,196 @@
+"""Transactions API: prepare (with Idempotency-Key), sign with a passkey, history."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.paymaster import selectors, services
+from apps.paymaster.models import Transaction
+from lykos.api import error_responses
+from lykos.errors import InvalidRequest, NotFound
+from lykos.idempotency import idempotent
+
+AUTH = ["not_authenticated", "token_invalid", "token_expired", "session_revoked"]
+PREPARE_400 = ["validation_error", "invalid_address", "invalid_amount", "invalid_calldata", "idempotency_key_invalid"]
+PREPARE_422 = [
+    "risk_blocked",
+    "sponsorship_refused",
+    "insufficient_funds",
+    "no_account",
+    "idempotency_key_reused",
+    "user_operation_invalid",
+    "user_operation_rejected",
+]
+
+
+class PrepareIn(serializers.Serializer):
+    chain_id = serializers.IntegerField(min_value=1)
+    calls = serializers.JSONField(required=False, help_text="[{to, value (wei string), data (0x hex)}]")
+    transfer = serializers.JSONField(required=False, help_text='{token: "native" | ERC-20 address, amount, to}')
+    sponsorship = serializers.ChoiceField(
+        choices=["preferred", "required", "none"],
+        default="preferred",
+        help_text="required: refuse unless a policy pays; none: never ask for sponsorship",
+    )
+    device_id = serializers.UUIDField(required=False, help_text="The passkey that will sign (default: first device)")
+
+
+class SignIn(serializers.Serializer):
+    credential = serializers.JSONField(help_text="The PublicKeyCredential (assertion) JSON, base64url fields")
+
+
+class TransactionOut(serializers.ModelSerializer):
+    chain_id = serializers.IntegerField()
+    account = serializers.CharField(source="account.address")
+    policy = serializers.CharField(source="policy.name", allow_null=True, default=None)
+    max_cost_wei = serializers.CharField()
+    actual_gas_cost_wei = serializers.CharField(allow_null=True)
+    actual_gas_used = serializers.CharField(allow_null=True)
+    nonce = serializers.CharField()
+
+    class Meta:
+        model = Transaction
+        fields = [
+            "id",
+            "chain_id",
+            "account",
+            "purpose",
+            "status",
+            "intent",
+            "calls",
+            "user_op",
+            "user_op_hash",
+            "nonce",
+            "sponsored",
+            "policy",
+            "max_cost_wei",
+            "verdict",
+            "success",
+            "revert_reason",
+            "actual_gas_cost_wei",
+            "actual_gas_used",
+            "tx_hash",
+            "block_number",
+            "created_at",
+            "expires_at",
+            "signed_at",
+            "submitted_at",
+            "finished_at",
+        ]
+
+
+class PreparedOut(TransactionOut):
+    publicKey = serializers.SerializerMethodField(help_text="Options for navigator.credentials.get: challenge = userOpHash")  # noqa: N815
+    sponsorship_refusals = serializers.SerializerMethodField()
+
+    class Meta(TransactionOut.Meta):
+        fields = [*TransactionOut.Meta.fields, "publicKey", "sponsorship_refusals"]
+
+    def get_publicKey(self, obj: Transaction) -> dict[str, Any]:  # noqa: N802
+        return services.transaction_signing_options(tx=obj)
+
+    def get_sponsorship_refusals(self, obj: Transaction) -> list[dict[str, str]]:
+        return getattr(obj, "sponsorship_refusals", [])
+
+
+class TransactionListView(APIView):
+    @extend_schema(
+        tags=["transactions"],
+        summary="Prepare a transaction: build, scan, sponsor; answer with the userOpHash to sign",
+        request=PrepareIn,
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
+        responses={
+            201: PreparedOut,
+            **error_responses(
+                s400=PREPARE_400, s401=AUTH, s403=["account_frozen"], s409=["sponsorship_changed", "idempotency_in_progress"],
+                s422=PREPARE_422, s503=["chain_unavailable", "bundler_unavailable"],
+            ),
+        },
+    )
+    @idempotent()
+    def post(self, request: Request) -> Response:
+        data = PrepareIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        intent = {k: data.validated_data[k] for k in ("calls", "transfer") if k in data.validated_data}
+        tx = services.transaction_prepare(
+            user=request.user,
+            chain_id=data.validated_data["chain_id"],
+            intent=intent,
+            sponsorship=data.validated_data["sponsorship"],
+            device_id=data.validated_data.get("device_id"),
+        )
+        return Response(PreparedOut(tx).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        tags=["transactions"],
+        summary="Your transactions, newest first",
+        parameters=[
+            OpenApiParameter("status", str, enum=[s.value for s in Transaction.Status]),
+            OpenApiParameter("chain_id", int),
+        ],
+        responses={200: TransactionOut(many=True), **error_responses(s400=["validation_error"], s401=AUTH)},
+    )
+    def get(self, request: Request) -> Response:
+        status_filter = request.query_params.get("status")
+        chain_id = request.query_params.get("chain_id")
+        if status_filter and status_filter not in Transaction.Status.values:
+            raise InvalidRequest("Unknown status.", details={"fields": {"status": ["invalid"]}})
+        if chain_id and not chain_id.isdigit():
+            raise InvalidRequest("chain_id is a number.", details={"fields": {"chain_id": ["invalid"]}})
+        qs = selectors.transaction_list(user=request.user, status=status_filter, chain_id=int(chain_id) if chain_id else None)
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(TransactionOut(page, many=True).data)
+
+
+class TransactionDetailView(APIView):
+    @extend_schema(
+        tags=["transactions"],
+        summary="One transaction with its status and receipt data",
+        responses={200: TransactionOut, **error_responses(s401=AUTH, s404=["not_found"])},
+    )
+    def get(self, request: Request, transaction_id: uuid.UUID) -> Response:
+        tx = selectors.transaction_get(user=request.user, transaction_id=transaction_id)
+        if tx is None:
+            raise NotFound("No such transaction.")
+        return Response(TransactionOut(tx).data)
+
+
+class TransactionSignView(APIView):
+    throttle_scope = "auth"
+
+    @extend_schema(
+        tags=["transactions"],
+        summary="Sign with a passkey (assertion over the userOpHash) and submit to the bundler",
+        request=SignIn,
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
+        responses={
+            200: TransactionOut,
+            **error_responses(
+                s400=["validation_error", "challenge_mismatch", "invalid_signature", "malformed_credential", "origin_mismatch"],
+                s401=[*AUTH, "unknown_credential", "device_revoked", "device_flagged", "possible_cloned_authenticator"],
+                s403=["account_frozen"],
+                s404=["not_found"],
+                s409=["transaction_not_signable"],
+                s422=["prepare_expired", "device_not_account_owner"],
+            ),
+        },
+    )
+    @idempotent()
+    def post(self, request: Request, transaction_id: uuid.UUID) -> Response:
+        data = SignIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        if not isinstance(data.validated_data["credential"], dict):
+            raise InvalidRequest("credential must be the PublicKeyCredential JSON object.")
+        tx = services.transaction_sign(
+            user=request.user, transaction_id=transaction_id, credential=data.validated_data["credential"]
+        )
+        return Response(TransactionOut(tx).data)

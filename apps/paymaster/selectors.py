@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import QuerySet
+
+from apps.paymaster.models import Transaction
+
+
+def transaction_list(*, user: object, status: str | None = None, chain_id: int | None = None) -> QuerySet[Transaction]:
+    qs = Transaction.objects.filter(user=user).select_related("account", "policy").order_by("-created_at")
+    if status:
+        qs = qs.filter(status=status)
+    if chain_id:
+        qs = qs.filter(chain_id=chain_id)
+    return qs
+
+
+def transaction_get(*, user: object, transaction_id: uuid.UUID) -> Transaction | None:
+    return transaction_list(user=user).filter(pk=transaction_id).first()

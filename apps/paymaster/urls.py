@@ -1,0 +1,9 @@
+from django.urls import path
+
+from apps.paymaster import api
+
+urlpatterns = [
+    path("transactions", api.TransactionListView.as_view()),
+    path("transactions/<uuid:transaction_id>", api.TransactionDetailView.as_view()),
+    path("transactions/<uuid:transaction_id>/sign", api.TransactionSignView.as_view()),
+]
