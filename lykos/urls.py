@@ -3,6 +3,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from apps.identity import pages as identity_pages
+from apps.paymaster.erc7677 import paymaster_rpc
+from apps.social_profile.oauth import views as oauth_views
 from lykos import health
 
 handler400 = "lykos.errors.handler400"
@@ -15,6 +17,7 @@ api_v1 = [
     path("", include("apps.identity.urls")),
     path("", include("apps.chain.urls")),
     path("", include("apps.paymaster.urls")),
+    path("", include("apps.social_profile.urls")),  # social profile / OAuth
 ]
 
 urlpatterns = [
@@ -25,6 +28,10 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("signup", identity_pages.signup_page, name="signup-page"),
     path("login", identity_pages.login_page, name="login-page"),
+    path("rpc/paymaster", paymaster_rpc, name="paymaster-rpc"),
     path("admin/", admin.site.urls),
+    # social profile / OAuth: the OIDC provider under /o/, discovery also at the origin's root
+    path("o/", include("apps.social_profile.oauth.urls", namespace="oauth2_provider")),
+    path(".well-known/openid-configuration", oauth_views.DiscoveryView.as_view(), name="oidc-discovery-root"),
     path("", include("django_prometheus.urls")),
 ]

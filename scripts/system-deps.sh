@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Debian packages the test suite needs beyond Python and Node: Chromium for the browser tests.
+# Debian packages the test suite needs beyond Python and Node: Chromium for the browser tests, clamd for upload scans.
 # As root they are installed; otherwise the script says what to install and fails.
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# Social profile: upload scanning tests start clamd with a local EICAR signature database.
+{ command -v clamd >/dev/null 2>&1 || [ -x /usr/sbin/clamd ]; } || missing+=(clamav-daemon)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
   echo "Installing Debian packages: ${missing[*]}"

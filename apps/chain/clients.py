@@ -79,6 +79,10 @@ class NodeClient:
     def block_number(self) -> int:
         return self._retrying(lambda: self.w3.eth.block_number)
 
+    def latest_block_timestamp(self) -> int:
+        """The chain's own clock: validity windows (paymaster signatures) are checked against it, not ours."""
+        return int(self._retrying(self.w3.eth.get_block, "latest")["timestamp"])
+
     def get_code(self, address: str) -> bytes:
         return bytes(self._retrying(self.w3.eth.get_code, to_checksum_address(address)))
 

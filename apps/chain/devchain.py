@@ -28,9 +28,11 @@ from types import TracebackType
 from typing import Any
 
 import requests
+from eth_abi import encode
 from eth_account import Account
+from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
 
-from apps.chain.contracts import DETERMINISTIC_DEPLOYER, NODE_MODULES, lykos_deployments
+from apps.chain.contracts import DETERMINISTIC_DEPLOYER, NODE_MODULES, load_artifact, lykos_deployments
 
 ANVIL_BINARY = NODE_MODULES / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
 ALTO_ENTRY = NODE_MODULES / "@pimlico" / "alto" / "esm" / "cli" / "alto.js"
@@ -63,6 +65,12 @@ _P256_PROBE = bytes.fromhex(
 )
 P256_PRECOMPILE = "0x0000000000000000000000000000000000000100"
 
+#: The dev chains' paymaster signer when the caller brings none: a fixed key derived from a public string (so it is
+#: public knowledge, like anvil's keys). It holds no ETH; it only signs paymasterData.
+DEV_PAYMASTER_SIGNER_KEY = "0x" + keccak(text="lykos.devchain.paymaster-signer.v1").hex()
+#: What start_devchain deposits at the EntryPoint for the paymaster by default.
+DEFAULT_PAYMASTER_DEPOSIT_WEI = 100 * 10**18
+
 
 class DevChainError(RuntimeError):
     """The dev chain could not start (the message carries the failing process's output)."""
@@ -94,6 +102,13 @@ class DevChain:
     bundler_utility: DevKey
     #: Funded keys nobody else here uses (each test or tool should still avoid sharing one concurrently).
     funded_keys: tuple[DevKey, ...]
+    #: LykosPaymaster (a plain CREATE deployment: its address is per chain, not deterministic).
+    paymaster: str = ""
+    #: Owns the paymaster (rotates its signer, withdraws its deposit): the deployer key.
+    paymaster_owner: DevKey | None = None
+    #: The paymaster's signer as started: a dev key, or None when the caller passed its own signer address.
+    #: After set_paymaster_signer() this still describes the starting signer; ask the contract for the current one.
+    paymaster_signer: DevKey | None = None
     _processes: list[subprocess.Popen[bytes]] = field(default_factory=list, repr=False)
     _workdir: Path | None = field(default=None, repr=False)
 
@@ -126,11 +141,17 @@ def start_devchain(
     debug_endpoints: bool = False,
     node: str = "node",
     startup_timeout: float = 30.0,
+    paymaster_signer: str | None = None,
+    paymaster_deposit_wei: int = DEFAULT_PAYMASTER_DEPOSIT_WEI,
 ) -> DevChain:
     """Start anvil, deploy EntryPoint v0.8 and our contracts, start alto; return the running chain.
 
     `hardfork="prague"` gives a chain without the P-256 precompile (OpenZeppelin's Solidity fallback verifies);
     anvil's default hardfork has it. Raises DevChainError (after stopping whatever started) on failure.
+
+    LykosPaymaster is deployed with the deployer as owner and `paymaster_signer` (an address whose key the caller
+    holds, e.g. the Django secrets provider's) as signer, or DEV_PAYMASTER_SIGNER_KEY's address when None, and gets
+    `paymaster_deposit_wei` of EntryPoint deposit.
     """
     deployer, executor, utility = (_dev_key(k) for k in _ANVIL_KEYS[:3])
     workdir = Path(tempfile.mkdtemp(prefix="lykos-devchain-"))
@@ -160,6 +181,12 @@ def start_devchain(
         for deployment in deployments.in_order():
             if _rpc(rpc_url, "eth_getCode", [deployment.address, "latest"]) in ("0x", None):
                 raise DevChainError(f"{deployment.name} is not at {deployment.address} after deployment")
+
+        dev_signer = _dev_key(DEV_PAYMASTER_SIGNER_KEY) if paymaster_signer is None else None
+        signer_address = dev_signer.address if dev_signer is not None else to_checksum_address(paymaster_signer or "")
+        paymaster = _deploy_paymaster(
+            rpc_url, owner=deployer.address, signer=signer_address, deposit_wei=paymaster_deposit_wei
+        )
 
         alto_port = _free_port()
         alto_cmd = [
@@ -211,6 +238,9 @@ def start_devchain(
             bundler_executor=executor,
             bundler_utility=utility,
             funded_keys=tuple(_dev_key(k) for k in _ANVIL_KEYS[3:]),
+            paymaster=paymaster,
+            paymaster_owner=deployer,
+            paymaster_signer=dev_signer,
             _processes=processes,
             _workdir=workdir,
         )
@@ -229,7 +259,37 @@ def has_p256_precompile(rpc_url: str) -> bool:
     return result is not None and result != "0x" and int(result, 16) == 1
 
 
+def set_paymaster_signer(chain: DevChain, signer_address: str) -> None:
+    """Rotate the dev chain paymaster's signer to `signer_address` (a transaction by the owner key).
+
+    For pointing a running dev chain at a key the backend generated; ops signed by the previous key stop passing.
+    """
+    if chain.paymaster_owner is None or not chain.paymaster:
+        raise DevChainError("this dev chain has no paymaster")
+    data = _SET_SIGNER_SELECTOR + encode(["address"], [to_checksum_address(signer_address)])
+    _transact(chain.rpc_url, chain.paymaster_owner.address, chain.paymaster, data)
+
+
+def paymaster_signer_address(chain: DevChain) -> str:
+    """The paymaster's current signer, read from the contract."""
+    result = _rpc(chain.rpc_url, "eth_call", [{"to": chain.paymaster, "data": "0x" + _SIGNER_SELECTOR.hex()}, "latest"])
+    return to_checksum_address("0x" + result[-40:])
+
+
+def paymaster_deposit(chain: DevChain) -> int:
+    """The paymaster's EntryPoint deposit in wei (LykosPaymaster.getDeposit)."""
+    result = _rpc(
+        chain.rpc_url, "eth_call", [{"to": chain.paymaster, "data": "0x" + _GET_DEPOSIT_SELECTOR.hex()}, "latest"]
+    )
+    return int(result, 16)
+
+
 # --- internals ------------------------------------------------------------------------------------------------
+
+_SET_SIGNER_SELECTOR = function_signature_to_4byte_selector("setSigner(address)")
+_SIGNER_SELECTOR = function_signature_to_4byte_selector("signer()")
+_GET_DEPOSIT_SELECTOR = function_signature_to_4byte_selector("getDeposit()")
+_DEPOSIT_SELECTOR = function_signature_to_4byte_selector("deposit()")
 
 _ids = itertools.count(1)
 
@@ -267,6 +327,40 @@ def _deploy_deterministically(rpc_url: str, sender: str, payloads: Sequence[byte
                 time.sleep(0.02)
         if receipt is None or int(receipt["status"], 16) != 1:
             raise DevChainError(f"deterministic deployment {tx_hash} failed: {receipt}")
+
+
+def _deploy_paymaster(rpc_url: str, *, owner: str, signer: str, deposit_wei: int) -> str:
+    """Deploy LykosPaymaster(owner, signer) from `owner` (an unlocked anvil account) and fund its deposit."""
+    init_code = load_artifact("LykosPaymaster").init_code(["address", "address"], [owner, signer])
+    receipt = _transact(rpc_url, owner, None, init_code, gas=3_000_000)
+    paymaster = to_checksum_address(receipt["contractAddress"])
+    if deposit_wei:
+        _transact(rpc_url, owner, paymaster, _DEPOSIT_SELECTOR, value=deposit_wei)
+    return paymaster
+
+
+def _transact(
+    rpc_url: str, sender: str, to: str | None, data: bytes, *, value: int = 0, gas: int = 500_000
+) -> dict[str, Any]:
+    """eth_sendTransaction from an unlocked anvil account; waits for the receipt and requires success."""
+    tx: dict[str, str] = {"from": sender, "data": "0x" + data.hex(), "gas": hex(gas), "value": hex(value)}
+    if to is not None:
+        tx["to"] = to
+    tx_hash = _rpc(rpc_url, "eth_sendTransaction", [tx])
+    receipt = _wait_for_receipt(rpc_url, tx_hash)
+    if int(receipt["status"], 16) != 1:
+        raise DevChainError(f"transaction {tx_hash} failed: {receipt}")
+    return receipt
+
+
+def _wait_for_receipt(rpc_url: str, tx_hash: str, *, timeout: float = 10.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        receipt = _rpc(rpc_url, "eth_getTransactionReceipt", [tx_hash])
+        if receipt is not None:
+            return dict(receipt)
+        time.sleep(0.02)
+    raise DevChainError(f"transaction {tx_hash} not mined within {timeout} s")
 
 
 def _free_port() -> int:

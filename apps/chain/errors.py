@@ -84,6 +84,13 @@ class PaymasterDepositTooLow(BundlerError):
     rpc_codes = (-32508,)
 
 
+class ExecutionReverted(BundlerError):
+    """The operation's calls revert when simulated (e.g. sending more than the account holds)."""
+
+    code = "execution_reverted"
+    rpc_codes = (-32521,)
+
+
 _BY_CODE = {
     code: cls
     for cls in (
@@ -97,6 +104,7 @@ _BY_CODE = {
         UnsupportedAggregator,
         InvalidSignature,
         PaymasterDepositTooLow,
+        ExecutionReverted,
     )
     for code in cls.rpc_codes
 }

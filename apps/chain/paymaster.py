@@ -241,18 +241,6 @@ def with_paymaster(
     )
 
 
-def max_cost_wei(op: UserOperation) -> int:
-    """The prefund the EntryPoint requires of the paymaster (worst case it can be charged) for `op`."""
-    gas = (
-        op.verification_gas_limit
-        + op.call_gas_limit
-        + op.paymaster_verification_gas_limit
-        + op.paymaster_post_op_gas_limit
-        + op.pre_verification_gas
-    )
-    return gas * op.max_fee_per_gas
-
-
 def _check_window(valid_after: int, valid_until: int) -> None:
     for name, value in (("valid_after", valid_after), ("valid_until", valid_until)):
         if not 0 <= value <= MAX_UINT48:
@@ -260,37 +248,3 @@ def _check_window(valid_after: int, valid_until: int) -> None:
     # Block-number ranges (the top bit, ERC4337Utils.BLOCK_RANGE_FLAG) are not used by this backend.
     if (valid_after | valid_until) >> 47:
         raise PaymasterDataError("validAfter/validUntil with the block-range flag are not supported")
-
-
-def user_operation_from_rpc(op: dict[str, Any]) -> UserOperation:
-    """A UserOperation from its unpacked JSON-RPC form (as ERC-7677 pm_* methods and bundlers carry it).
-
-    The inverse of `UserOperation.to_rpc()`; missing gas fields count as 0 (ERC-7677 stub requests may omit them).
-    """
-
-    def number(name: str) -> int:
-        value = op.get(name)
-        return int(value, 16) if isinstance(value, str) else int(value or 0)
-
-    def data(name: str) -> bytes:
-        return bytes.fromhex(str(op.get(name) or "0x").removeprefix("0x"))
-
-    factory = op.get("factory")
-    paymaster_address = op.get("paymaster")
-    return UserOperation(
-        sender=to_checksum_address(op["sender"]),
-        nonce=number("nonce"),
-        call_data=data("callData"),
-        factory=to_checksum_address(factory) if factory else None,
-        factory_data=data("factoryData") if factory else b"",
-        call_gas_limit=number("callGasLimit"),
-        verification_gas_limit=number("verificationGasLimit"),
-        pre_verification_gas=number("preVerificationGas"),
-        max_fee_per_gas=number("maxFeePerGas"),
-        max_priority_fee_per_gas=number("maxPriorityFeePerGas"),
-        signature=data("signature"),
-        paymaster=to_checksum_address(paymaster_address) if paymaster_address else None,
-        paymaster_verification_gas_limit=number("paymasterVerificationGasLimit"),
-        paymaster_post_op_gas_limit=number("paymasterPostOpGasLimit"),
-        paymaster_data=data("paymasterData") if paymaster_address else b"",
-    )

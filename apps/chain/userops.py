@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
-from eth_abi import encode
+from eth_abi import decode, encode
 from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
 
 P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
@@ -130,10 +130,12 @@ class UserOperation:
 
     @classmethod
     def from_rpc(cls, op: dict[str, str]) -> UserOperation:
-        """The inverse of `to_rpc` (what an ERC-7677 client or our own stored JSON holds)."""
+        """The inverse of `to_rpc` (what an ERC-7677 client or our own stored JSON holds). Missing gas fields
+        count as 0: ERC-7677 stub requests may omit them."""
 
         def num(key: str) -> int:
-            return int(op.get(key) or "0x0", 16)
+            value = op.get(key)
+            return int(value, 16) if isinstance(value, str) else int(value or 0)
 
         def raw(key: str) -> bytes:
             return bytes.fromhex((op.get(key) or "0x").removeprefix("0x"))
@@ -143,7 +145,7 @@ class UserOperation:
             nonce=num("nonce"),
             call_data=raw("callData"),
             factory=to_checksum_address(op["factory"]) if op.get("factory") else None,
-            factory_data=raw("factoryData"),
+            factory_data=raw("factoryData") if op.get("factory") else b"",
             call_gas_limit=num("callGasLimit"),
             verification_gas_limit=num("verificationGasLimit"),
             pre_verification_gas=num("preVerificationGas"),
@@ -153,7 +155,7 @@ class UserOperation:
             paymaster=to_checksum_address(op["paymaster"]) if op.get("paymaster") else None,
             paymaster_verification_gas_limit=num("paymasterVerificationGasLimit"),
             paymaster_post_op_gas_limit=num("paymasterPostOpGasLimit"),
-            paymaster_data=raw("paymasterData"),
+            paymaster_data=raw("paymasterData") if op.get("paymaster") else b"",
         )
 
     def max_cost(self) -> int:
@@ -207,6 +209,17 @@ def encode_execute(calls: Sequence[Call]) -> bytes:
     executions = [(to_checksum_address(c.target), c.value, c.data) for c in calls]
     execution_data = encode(["(address,uint256,bytes)[]"], [executions])
     return _EXECUTE_SELECTOR + encode(["bytes32", "bytes"], [ERC7821_BATCH_MODE, execution_data])
+
+
+def decode_execute(call_data: bytes) -> list[Call]:
+    """The calls of an `execute` batch (the inverse of encode_execute); ValueError for any other calldata."""
+    if call_data[:4] != _EXECUTE_SELECTOR:
+        raise ValueError("not an execute() call")
+    mode, execution_data = decode(["bytes32", "bytes"], call_data[4:])
+    if mode != ERC7821_BATCH_MODE:
+        raise ValueError("not a default-mode batch")
+    (executions,) = decode(["(address,uint256,bytes)[]"], execution_data)
+    return [Call(target=to_checksum_address(t), value=v, data=d) for t, v, d in executions]
 
 
 def encode_create_account(qx: int, qy: int, salt: int) -> bytes:

@@ -5,7 +5,17 @@ from apps.paymaster.models import PaymasterApiKey, SponsorshipLedgerEntry, Spons
 
 @admin.register(SponsorshipPolicy)
 class SponsorshipPolicyAdmin(admin.ModelAdmin):
-    list_display = ("name", "enabled", "priority", "chain", "global_budget_wei", "per_user_budget_wei", "per_user_max_ops", "starts_at", "ends_at")
+    list_display = (
+        "name",
+        "enabled",
+        "priority",
+        "chain",
+        "global_budget_wei",
+        "per_user_budget_wei",
+        "per_user_max_ops",
+        "starts_at",
+        "ends_at",
+    )
     list_filter = ("enabled", "chain")
     search_fields = ("name",)
 
@@ -26,7 +36,16 @@ class SponsorshipLedgerEntryAdmin(admin.ModelAdmin):
 
 @admin.register(Transaction)
 class TransactionAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "user", "chain", "purpose", "status", "sponsored", "actual_gas_cost_wei", "user_op_hash")
+    list_display = (
+        "created_at",
+        "user",
+        "chain",
+        "purpose",
+        "status",
+        "sponsored",
+        "actual_gas_cost_wei",
+        "user_op_hash",
+    )
     list_filter = ("status", "sponsored", "chain", "purpose")
     search_fields = ("user_op_hash", "tx_hash", "account__address", "user__username")
     readonly_fields = [f.name for f in Transaction._meta.fields]

@@ -88,13 +88,15 @@ class TransactionOut(serializers.ModelSerializer):
 
 
 class PreparedOut(TransactionOut):
-    publicKey = serializers.SerializerMethodField(help_text="Options for navigator.credentials.get: challenge = userOpHash")  # noqa: N815
+    publicKey = serializers.SerializerMethodField(
+        help_text="Options for navigator.credentials.get: challenge = userOpHash"
+    )
     sponsorship_refusals = serializers.SerializerMethodField()
 
     class Meta(TransactionOut.Meta):
         fields = [*TransactionOut.Meta.fields, "publicKey", "sponsorship_refusals"]
 
-    def get_publicKey(self, obj: Transaction) -> dict[str, Any]:  # noqa: N802
+    def get_publicKey(self, obj: Transaction) -> dict[str, Any]:
         return services.transaction_signing_options(tx=obj)
 
     def get_sponsorship_refusals(self, obj: Transaction) -> list[dict[str, str]]:
@@ -110,8 +112,12 @@ class TransactionListView(APIView):
         responses={
             201: PreparedOut,
             **error_responses(
-                s400=PREPARE_400, s401=AUTH, s403=["account_frozen"], s409=["sponsorship_changed", "idempotency_in_progress"],
-                s422=PREPARE_422, s503=["chain_unavailable", "bundler_unavailable"],
+                s400=PREPARE_400,
+                s401=AUTH,
+                s403=["account_frozen"],
+                s409=["sponsorship_changed", "idempotency_in_progress"],
+                s422=PREPARE_422,
+                s503=["chain_unavailable", "bundler_unavailable"],
             ),
         },
     )
@@ -145,7 +151,9 @@ class TransactionListView(APIView):
             raise InvalidRequest("Unknown status.", details={"fields": {"status": ["invalid"]}})
         if chain_id and not chain_id.isdigit():
             raise InvalidRequest("chain_id is a number.", details={"fields": {"chain_id": ["invalid"]}})
-        qs = selectors.transaction_list(user=request.user, status=status_filter, chain_id=int(chain_id) if chain_id else None)
+        qs = selectors.transaction_list(
+            user=request.user, status=status_filter, chain_id=int(chain_id) if chain_id else None
+        )
         paginator = LimitOffsetPagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(TransactionOut(page, many=True).data)
@@ -175,7 +183,13 @@ class TransactionSignView(APIView):
         responses={
             200: TransactionOut,
             **error_responses(
-                s400=["validation_error", "challenge_mismatch", "invalid_signature", "malformed_credential", "origin_mismatch"],
+                s400=[
+                    "validation_error",
+                    "challenge_mismatch",
+                    "invalid_signature",
+                    "malformed_credential",
+                    "origin_mismatch",
+                ],
                 s401=[*AUTH, "unknown_credential", "device_revoked", "device_flagged", "possible_cloned_authenticator"],
                 s403=["account_frozen"],
                 s404=["not_found"],

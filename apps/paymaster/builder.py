@@ -10,14 +10,13 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from lykos.errors import RuleRefused
-
 from apps.chain import paymaster as paymaster_codec
 from apps.chain import userops
 from apps.chain.clients import BundlerClient, NodeClient
 from apps.chain.errors import RejectedByAccount
 from apps.chain.models import Account, Chain
 from apps.chain.userops import Call, UserOperation
+from lykos.errors import RuleRefused
 
 
 class InsufficientGasFunds(RuleRefused):

@@ -20,7 +20,12 @@ class Verdict:
     simulation_id: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"action": self.action, "score": self.score, "warnings": list(self.warnings), "simulation_id": self.simulation_id}
+        return {
+            "action": self.action,
+            "score": self.score,
+            "warnings": list(self.warnings),
+            "simulation_id": self.simulation_id,
+        }
 
 
 def _security() -> Any:

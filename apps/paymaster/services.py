@@ -106,7 +106,12 @@ def _check_funds(*, node: Any, chain: Chain, account: Account, calls: list[Call]
         native += node.entry_point_deposit(entry_point=chain.entry_point, account=account.address)
     if native < native_needed:
         raise InsufficientFunds(
-            details={"asset": "native", "needed": str(native_needed), "available": str(native), "gas_wei": str(gas_cost)}
+            details={
+                "asset": "native",
+                "needed": str(native_needed),
+                "available": str(native),
+                "gas_wei": str(gas_cost),
+            }
         )
     for call in calls:
         transfer = erc20_transfer_of(call)
@@ -137,7 +142,10 @@ _IN_FLIGHT = (Transaction.Status.SIGNED, Transaction.Status.SUBMITTED)
 def _next_free_nonce(account: Account) -> int:
     """Nonces held by signed or submitted operations are taken; the next prepare starts after them."""
     highest = (
-        Transaction.objects.filter(account=account, status__in=_IN_FLIGHT).order_by("-nonce").values_list("nonce", flat=True).first()
+        Transaction.objects.filter(account=account, status__in=_IN_FLIGHT)
+        .order_by("-nonce")
+        .values_list("nonce", flat=True)
+        .first()
     )
     return 0 if highest is None else int(highest) + 1
 
@@ -154,9 +162,9 @@ def _identical_waiting(*, account: Account, op: UserOperation, chain: Chain) -> 
 
 def _supersede_waiting(*, account: Account, nonce: int) -> None:
     """A new prepare replaces unsigned ones holding the same nonce: only one of them could ever land."""
-    for tx_id in Transaction.objects.filter(account=account, status=Transaction.Status.PREPARED, nonce__gte=nonce).values_list(
-        "id", flat=True
-    ):
+    for tx_id in Transaction.objects.filter(
+        account=account, status=Transaction.Status.PREPARED, nonce__gte=nonce
+    ).values_list("id", flat=True):
         _expire(tx_id, reason="superseded")
 
 
@@ -205,7 +213,9 @@ def transaction_prepare(
         raise RiskBlocked(details={"verdict": verdict.as_dict()})
 
     op = built.op
-    sponsor_request = _request_for(user=user, chain=chain, account=account, calls=calls, max_cost=op.max_cost(), verdict=verdict)
+    sponsor_request = _request_for(
+        user=user, chain=chain, account=account, calls=calls, max_cost=op.max_cost(), verdict=verdict
+    )
     refusals: list[dict[str, str]] = []
     if use_paymaster:
         decision = sponsorship_evaluate(request=sponsor_request)
@@ -232,6 +242,7 @@ def transaction_prepare(
 
     now = timezone.now()
     expires_at = now + timedelta(seconds=settings.TRANSACTION_PREPARE_TTL_SECONDS)
+    chain_now = node.latest_block_timestamp() if op.paymaster else 0
     with transaction.atomic():
         # One prepare per account at a time: the account row serialises nonce decisions.
         Account.objects.select_for_update().get(pk=account.pk)
@@ -265,8 +276,8 @@ def transaction_prepare(
                     op,
                     paymaster=chain.paymaster,
                     chain_id=chain.chain_id,
-                    valid_after=int(now.timestamp()) - 60,
-                    valid_until=int(expires_at.timestamp()),
+                    valid_after=chain_now - 60,
+                    valid_until=chain_now + settings.TRANSACTION_PREPARE_TTL_SECONDS,
                     private_key=paymaster_signer_key(),
                 )
             )
@@ -338,7 +349,12 @@ def _account_signature(*, tx: Transaction, passkey: Passkey, credential: dict[st
 def transaction_sign(*, user: User, transaction_id: uuid.UUID, credential: dict[str, Any]) -> Transaction:
     """Check the passkey's assertion over the userOpHash, attach the account signature, and submit."""
     with transaction.atomic():
-        tx = Transaction.objects.select_for_update().select_related("chain", "account").filter(user=user, pk=transaction_id).first()
+        tx = (
+            Transaction.objects.select_for_update()
+            .select_related("chain", "account")
+            .filter(user=user, pk=transaction_id)
+            .first()
+        )
         if tx is None:
             raise NotFound("No such transaction.")
         if tx.status != Transaction.Status.PREPARED:
@@ -356,11 +372,15 @@ def transaction_sign(*, user: User, transaction_id: uuid.UUID, credential: dict[
         if clone is None and not expired:
             if str(passkey.id) not in {str(o) for o in tx.account.owners}:
                 raise DeviceNotAccountOwner()
-            op = UserOperation.from_rpc(tx.user_op).replace(signature=_account_signature(tx=tx, passkey=passkey, credential=credential))
+            op = UserOperation.from_rpc(tx.user_op).replace(
+                signature=_account_signature(tx=tx, passkey=passkey, credential=credential)
+            )
             tx.user_op = op.to_rpc()
             tx.status, tx.signed_at, tx.signed_by = Transaction.Status.SIGNED, timezone.now(), passkey
             tx.save(update_fields=["user_op", "status", "signed_at", "signed_by"])
-            audit_record(event_type="transaction.signed", actor=user, subject=tx, new_values={"device": str(passkey.id)})
+            audit_record(
+                event_type="transaction.signed", actor=user, subject=tx, new_values={"device": str(passkey.id)}
+            )
     if clone is not None:
         raise clone
     if expired:
@@ -487,7 +507,9 @@ def included_hook_register(hook: Any) -> None:
 def transactions_expire_stale() -> int:
     """Periodic: prepared operations past their validity expire and release their reservations."""
     stale = list(
-        Transaction.objects.filter(status=Transaction.Status.PREPARED, expires_at__lte=timezone.now()).values_list("id", flat=True)
+        Transaction.objects.filter(status=Transaction.Status.PREPARED, expires_at__lte=timezone.now()).values_list(
+            "id", flat=True
+        )
     )
     for tx_id in stale:
         _expire(tx_id)

@@ -94,10 +94,13 @@ def _refusal(policy: SponsorshipPolicy, request: SponsorshipRequest, now: dateti
             for k, v in policy.allowed_targets.items()
         }
         for target, value, selector in request.calls:
-            if selector is None:
-                if value > 0 and NATIVE_TARGET not in allowed:
+            if selector is None and value > 0:
+                # A plain value transfer: "native" allows it to any recipient.
+                if NATIVE_TARGET not in allowed:
                     return "target_not_allowed", "Native transfers are not sponsored by this policy."
                 continue
+            # A call with data, or an empty call (which runs the target's fallback): the target must be listed.
+            selector = selector or "0x"
             selectors = allowed.get(to_checksum_address(target))
             if selectors is None or ("*" not in selectors and selector.lower() not in selectors):
                 return "target_not_allowed", f"Calls to {target} ({selector}) are not sponsored by this policy."
@@ -114,7 +117,9 @@ def _budget_refusal(policy: SponsorshipPolicy, request: SponsorshipRequest, now:
         if spent + request.max_cost_wei > policy.global_budget_wei:
             return "over_global_budget", "The policy's budget for this period is spent."
     # Our own users are counted per user (all their accounts); outside ERC-7677 clients per sender address.
-    mine = ledger.filter(user=request.user) if request.user else ledger.filter(sender=to_checksum_address(request.sender))
+    mine = (
+        ledger.filter(user=request.user) if request.user else ledger.filter(sender=to_checksum_address(request.sender))
+    )
     if policy.per_user_budget_wei is not None or policy.per_user_max_ops is not None:
         spent, ops = _spent(mine.filter(created_at__gte=now - WINDOWS[policy.per_user_window]))
         if policy.per_user_budget_wei is not None and spent + request.max_cost_wei > policy.per_user_budget_wei:
@@ -128,7 +133,9 @@ def _budget_refusal(policy: SponsorshipPolicy, request: SponsorshipRequest, now:
     return None
 
 
-def sponsorship_evaluate(*, request: SponsorshipRequest, policies: list[SponsorshipPolicy] | None = None) -> SponsorshipDecision:
+def sponsorship_evaluate(
+    *, request: SponsorshipRequest, policies: list[SponsorshipPolicy] | None = None
+) -> SponsorshipDecision:
     """Which policy would pay, without reserving (used for display and for the ERC-7677 stub)."""
     now = timezone.now()
     decision = SponsorshipDecision(policy=None)
@@ -175,7 +182,11 @@ def sponsorship_reserve(
                         actor=request.user,
                         actor_type=None if request.user else "platform",
                         subject=entry,
-                        new_values={"policy": policy.name, "reserved_wei": str(request.max_cost_wei), "sender": entry.sender},
+                        new_values={
+                            "policy": policy.name,
+                            "reserved_wei": str(request.max_cost_wei),
+                            "sender": entry.sender,
+                        },
                     )
                     decision.policy = policy
                     return decision, entry

@@ -1,4 +1,9 @@
-"""The audit log: append-only, hash-chained so that an edited or deleted row breaks the chain."""
+"""The audit log: append-only, hash-chained so that an edited or deleted row breaks the chain.
+
+A row is written unsealed inside the transaction of the change it describes, and sealed into the chain (`seq`,
+`prev_hash`, `entry_hash`) right after that transaction commits. Sealing after commit means no business
+transaction ever waits on a chain-wide lock, and the chain's order is the order in which rows became visible.
+"""
 
 from __future__ import annotations
 
@@ -35,13 +40,22 @@ class AuditEvent(models.Model):
     old_values = models.JSONField(null=True, blank=True)
     new_values = models.JSONField(null=True, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    entry_hash = models.CharField(max_length=64, unique=True)
+    # Set once, when the row is sealed into the chain after its transaction commits (see audit_seal).
+    seq = models.BigIntegerField(null=True, blank=True, unique=True)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    entry_hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
 
     objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(seq__isnull=True, entry_hash__isnull=True)
+                | models.Q(seq__isnull=False, entry_hash__isnull=False),
+                name="lykos_audit_sealed_consistently",
+            ),
+        ]
         indexes = [models.Index(fields=["subject_type", "subject_id", "id"])]
 
     def __str__(self) -> str:

@@ -1,8 +1,9 @@
 """Writing and verifying the audit chain.
 
-Each row's hash covers its content and the previous row's hash. Appends are serialised with a
-transaction-scoped advisory lock, so the chain stays linear under concurrency; the lock is held until the
-caller's transaction commits, which is what makes "audit in the same transaction as the change" hold.
+`audit_record` inserts a row in the caller's transaction, so the event commits or rolls back with the change.
+`audit_seal` then chains committed rows: each row's hash covers its content, its sequence number and the
+previous row's hash. Sealing runs on commit (and from the verify command and task), under an advisory lock
+held only for the seal itself, never across a business transaction.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ def compute_entry_hash(event: AuditEvent) -> str:
         "old_values": event.old_values,
         "new_values": event.new_values,
         "request_id": event.request_id,
+        "seq": event.seq,
         "prev_hash": event.prev_hash,
     }
     encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
@@ -53,7 +55,6 @@ def _describe(obj: models.Model | str | None) -> tuple[str, str]:
     return "", str(obj)
 
 
-@transaction.atomic
 def audit_record(
     *,
     event_type: str,
@@ -63,10 +64,8 @@ def audit_record(
     old_values: dict[str, Any] | None = None,
     new_values: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event. Call it inside the transaction that makes the change it describes."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_KEY])
+    """Append one event. Call it inside the transaction that makes the change it describes: both commit or
+    neither does. The row is sealed into the hash chain once that transaction commits."""
     if actor_type is None:
         if actor is None:
             actor_type = AuditEvent.ActorType.SYSTEM
@@ -76,8 +75,7 @@ def audit_record(
             actor_type = AuditEvent.ActorType.USER
     _, actor_id = _describe(actor)
     subject_type, subject_id = _describe(subject)
-    last = AuditEvent.objects.order_by("-id").values_list("entry_hash", flat=True).first()
-    event = AuditEvent(
+    event = AuditEvent.objects.create(
         event_type=event_type,
         actor_type=actor_type,
         actor_id=actor_id,
@@ -86,11 +84,35 @@ def audit_record(
         old_values=_canonical(old_values),
         new_values=_canonical(new_values),
         request_id=request_id_var.get(),
-        prev_hash=last or GENESIS_HASH,
     )
-    event.entry_hash = compute_entry_hash(event)
-    event.save()
+    transaction.on_commit(audit_seal)
     return event
+
+
+def audit_seal() -> int:
+    """Chain every committed, unsealed row, in id order, after the last sealed one. Idempotent and safe to run
+    concurrently (an advisory lock serialises sealers). Returns how many rows it sealed."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_KEY])
+        last = AuditEvent.objects.filter(seq__isnull=False).order_by("-seq").values("seq", "entry_hash").first()
+        seq, prev = (last["seq"], last["entry_hash"]) if last else (0, GENESIS_HASH)
+        sealed = 0
+        for event in AuditEvent.objects.filter(seq__isnull=True).order_by("id"):
+            seq += 1
+            event.seq, event.prev_hash = seq, prev
+            event.entry_hash = compute_entry_hash(event)
+            # The one UPDATE the append-only rules allow: filling the seal of an unsealed row.
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "UPDATE lykos_auditevent SET seq = %s, prev_hash = %s, entry_hash = %s"
+                    " WHERE id = %s AND seq IS NULL",
+                    [event.seq, event.prev_hash, event.entry_hash, event.id],
+                )
+            prev = event.entry_hash
+            sealed += 1
+        return sealed
 
 
 @dataclass(frozen=True)
@@ -100,11 +122,13 @@ class ChainProblem:
 
 
 def audit_chain_problems(*, batch_size: int = 2000) -> Iterator[ChainProblem]:
-    """Walk the chain in order; every row whose content or link does not match is reported."""
-    expected_prev = GENESIS_HASH
-    for event in AuditEvent.objects.order_by("id").iterator(chunk_size=batch_size):
-        if event.prev_hash != expected_prev:
+    """Seal what is pending, then walk the chain in order; every row whose content or link does not match is
+    reported (a deleted row shows as a broken link on the row after it, or a gap in `seq`)."""
+    audit_seal()
+    expected_prev, expected_seq = GENESIS_HASH, 1
+    for event in AuditEvent.objects.filter(seq__isnull=False).order_by("seq").iterator(chunk_size=batch_size):
+        if event.prev_hash != expected_prev or event.seq != expected_seq:
             yield ChainProblem(event.id, "link broken: a row before it was changed or deleted")
         if compute_entry_hash(event) != event.entry_hash:
             yield ChainProblem(event.id, "content does not match its hash: the row was modified")
-        expected_prev = event.entry_hash
+        expected_prev, expected_seq = event.entry_hash, event.seq + 1

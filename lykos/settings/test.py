@@ -26,3 +26,7 @@ ALLOWED_HOSTS = ["*"]
 
 # Models and views that exercise the plumbing on its own (tests/testapp); never installed outside tests.
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]
+
+# Social profile / OAuth: test platforms redirect to http://localhost callbacks; SMS goes to an in-memory outbox.
+OAUTH2_PROVIDER = {**OAUTH2_PROVIDER, "ALLOWED_REDIRECT_URI_SCHEMES": ["http", "https"]}
+SMS_BACKEND = "locmem"

@@ -75,13 +75,31 @@ function setStatus(state, text) {
   status.textContent = text;
 }
 
-function signedIn(tokens, form) {
+// Social profile / OAuth: the authorize page (/o/...) knows the user from a Django session, which the
+// passkey login's fresh access token opens here (CSRF-protected) before the page follows `next`.
+async function openBrowserSession(tokens, form) {
+  const csrf = form.elements.csrfmiddlewaretoken ? form.elements.csrfmiddlewaretoken.value : "";
+  const response = await fetch("/api/v1/oauth/session", {
+    method: "POST",
+    headers: { Authorization: `Bearer ${tokens.access_token}`, "X-CSRFToken": csrf, Accept: "application/json" },
+    credentials: "same-origin",
+  });
+  if (!response.ok) {
+    const data = await response.json().catch(() => ({}));
+    const error = new Error((data.error && data.error.message) || `HTTP ${response.status}`);
+    error.code = data.error && data.error.code;
+    throw error;
+  }
+}
+
+async function signedIn(tokens, form) {
   sessionStorage.setItem("lykos.access_token", tokens.access_token);
   sessionStorage.setItem("lykos.refresh_token", tokens.refresh_token);
   const who = tokens.user.username || tokens.user.display_name || "your wallet";
+  const next = form.dataset.next;
+  if (next && next.startsWith("/o/")) await openBrowserSession(tokens, form);
   setStatus("signed-in", `Signed in as ${who}.`);
   document.body.dataset.userId = tokens.user.id;
-  const next = form.dataset.next;
   if (next && next.startsWith("/")) window.location.assign(next);
 }
 
@@ -102,7 +120,7 @@ async function signUp(event) {
       credential: credentialJSON(credential),
       device_name: navigator.platform || "This device",
     });
-    signedIn(tokens, form);
+    await signedIn(tokens, form);
   } catch (error) {
     setStatus("error", `${error.code ? error.code + ": " : ""}${error.message}`);
   }
@@ -120,7 +138,7 @@ async function logIn(event) {
       ceremony_id: begun.ceremony_id,
       credential: credentialJSON(credential),
     });
-    signedIn(tokens, form);
+    await signedIn(tokens, form);
   } catch (error) {
     setStatus("error", `${error.code ? error.code + ": " : ""}${error.message}`);
   }

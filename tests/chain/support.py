@@ -20,7 +20,7 @@ from web3.contract import Contract
 from web3.exceptions import ContractCustomError
 from web3.logs import DISCARD
 
-from apps.chain import contracts, userops
+from apps.chain import contracts, paymaster, userops
 from apps.chain.devchain import DevChain
 from apps.chain.userops import Call, UserOperation
 from tests.support.authenticator import SoftAuthenticator, SoftCredential, b64url_decode, der_to_rs, high_s
@@ -273,3 +273,63 @@ def events(contract: Contract, user_op_receipt: dict[str, Any], name: str) -> li
     return [
         e for e in contract.events[name]().process_receipt(tx_receipt, errors=DISCARD) if e.address == contract.address
     ]
+
+
+# --- sponsored operations (LykosPaymaster) ---------------------------------------------------------------------
+
+
+def paymaster_key(chain: DevChain) -> bytes:
+    """Raw bytes of the dev chain paymaster's starting signer key (as the Django side would pass its own)."""
+    assert chain.paymaster_signer is not None, "this chain was started with an external paymaster signer"
+    return bytes.fromhex(chain.paymaster_signer.private_key.removeprefix("0x"))
+
+
+def build_sponsored(
+    wallet: Wallet,
+    calls: Sequence[Call],
+    *,
+    paymaster_key: bytes,
+    valid_after: int = 0,
+    valid_until: int | None = None,
+) -> UserOperation:
+    """An op paid by the chain's LykosPaymaster: estimate with dummy paymasterData, then sign paymasterData over
+    the estimated op. The account signature is still the dummy one: call `wallet.sign(op)` last.
+
+    `valid_until` defaults to ten minutes after the chain's latest block (chain time, which tests move forward).
+    """
+    chain = wallet.chain
+    entry_point = contracts.bind(wallet.w3, "EntryPoint", chain.entry_point)
+    op = UserOperation(
+        sender=wallet.address,
+        nonce=entry_point.functions.getNonce(wallet.address, 0).call(),
+        call_data=userops.encode_execute(calls),
+        signature=userops.dummy_account_signature(signer=signer_of(chain, wallet.owner), origin=ORIGIN),
+    )
+    if not wallet.deployed:
+        op = op.replace(
+            factory=chain.factory,
+            factory_data=userops.encode_create_account(wallet.owner.qx, wallet.owner.qy, wallet.salt),
+        )
+    max_fee, max_priority = userops.bundler_gas_price(chain.bundler_url)
+    op = paymaster.with_paymaster(
+        op.replace(max_fee_per_gas=max_fee, max_priority_fee_per_gas=max_priority), paymaster=chain.paymaster
+    )
+    estimate = userops.estimate_user_operation_gas(chain.bundler_url, op, entry_point=chain.entry_point)
+    op = op.replace(
+        pre_verification_gas=estimate.pre_verification_gas,
+        verification_gas_limit=estimate.verification_gas_limit
+        + userops.verification_gas_margin(p256_precompile=chain.p256_precompile),
+        call_gas_limit=estimate.call_gas_limit,
+    )
+    if valid_until is None:
+        valid_until = latest_timestamp(wallet.w3) + 600
+    return op.replace(
+        paymaster_data=paymaster.sign_paymaster_data(
+            op,
+            paymaster=chain.paymaster,
+            chain_id=chain.chain_id,
+            valid_after=valid_after,
+            valid_until=valid_until,
+            private_key=paymaster_key,
+        )
+    )

@@ -15,6 +15,30 @@ from tests.chain.conftest import devchain, prague_chain, prague_w3, w3  # noqa: 
 TERMINAL = {"included", "failed", "dropped", "expired"}
 
 
+@pytest.fixture(scope="session")
+def sponsor_devchain(_secrets_on_vault):  # type: ignore[no-untyped-def]
+    """A dev chain whose paymaster trusts our own signer key (held by OpenBao), as `manage.py devchain` starts it."""
+    from apps.chain.devchain import start_devchain
+    from apps.paymaster.signer import paymaster_signer_address, paymaster_signer_forget
+
+    paymaster_signer_forget()
+    with start_devchain(chain_id=31340, paymaster_signer=paymaster_signer_address()) as chain:
+        yield chain
+
+
+@pytest.fixture(scope="session")
+def sponsor_w3(sponsor_devchain):  # type: ignore[no-untyped-def]
+    from web3 import Web3
+
+    return Web3(Web3.HTTPProvider(sponsor_devchain.rpc_url, request_kwargs={"timeout": 30}))
+
+
+@pytest.fixture
+def sponsor_chain(sponsor_devchain) -> Chain:  # type: ignore[no-untyped-def]
+    register(sponsor_devchain, name="Dev (sponsored)")
+    return Chain.objects.get(pk=sponsor_devchain.chain_id)
+
+
 @pytest.fixture
 def chain(devchain) -> Chain:  # type: ignore[no-untyped-def]  # noqa: F811
     """The session dev chain in the registry, without a paymaster: the user pays their own gas."""
@@ -34,11 +58,22 @@ def account_of(tokens: dict[str, Any], chain_id: int) -> Account:
 def prepare(wallet, body: dict[str, Any], *, key: str | None = None):  # type: ignore[no-untyped-def]
     extra = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
     return wallet.client.post(
-        "/api/v1/transactions", body, format="json", HTTP_AUTHORIZATION=f"Bearer {wallet.tokens['access_token']}", **extra
+        "/api/v1/transactions",
+        body,
+        format="json",
+        HTTP_AUTHORIZATION=f"Bearer {wallet.tokens['access_token']}",
+        **extra,
     )
 
 
-def sign(wallet, prepared: dict[str, Any], *, tx_id: str | None = None, credential: dict | None = None, key: str | None = None):  # type: ignore[no-untyped-def]
+def sign(
+    wallet,
+    prepared: dict[str, Any],
+    *,
+    tx_id: str | None = None,
+    credential: dict | None = None,
+    key: str | None = None,
+):  # type: ignore[no-untyped-def]
     credential = credential or wallet.authenticator.get(prepared["publicKey"])
     extra = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
     return wallet.client.post(

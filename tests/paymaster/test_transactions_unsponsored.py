@@ -23,7 +23,9 @@ def test_native_transfer_deploys_the_account_and_lands(wallet, chain, devchain, 
     fund(w3, devchain, account.address, 10**18)
     before_recipient = w3.eth.get_balance(RECIPIENT)
 
-    prepared = prepare(wallet, {"chain_id": chain.chain_id, "transfer": {"token": "native", "amount": "12345", "to": RECIPIENT}})
+    prepared = prepare(
+        wallet, {"chain_id": chain.chain_id, "transfer": {"token": "native", "amount": "12345", "to": RECIPIENT}}
+    )
     assert prepared.status_code == 201, prepared.content
     body = prepared.json()
     assert body["status"] == "prepared" and body["sponsored"] is False
@@ -49,7 +51,9 @@ def test_native_transfer_deploys_the_account_and_lands(wallet, chain, devchain, 
     assert RewardEntry.objects.filter(user_id=tokens["user"]["id"], kind="first_transaction").count() == 1
 
     # A second transaction: no factory any more, and no second first-transaction reward.
-    second = prepare(wallet, {"chain_id": chain.chain_id, "calls": [{"to": RECIPIENT, "value": "1", "data": "0x"}]}).json()
+    second = prepare(
+        wallet, {"chain_id": chain.chain_id, "calls": [{"to": RECIPIENT, "value": "1", "data": "0x"}]}
+    ).json()
     assert "factory" not in second["user_op"]
     sign(wallet, second)
     assert wait_final(wallet, second["id"])["status"] == "included"
@@ -59,7 +63,10 @@ def test_native_transfer_deploys_the_account_and_lands(wallet, chain, devchain, 
 @pytest.mark.parametrize(
     ("body", "code"),
     [
-        ({"transfer": {"token": "native", "amount": "1", "to": "0x000000000000000000000000000000000000DeAd"}}, "invalid_address"),
+        (
+            {"transfer": {"token": "native", "amount": "1", "to": "0x000000000000000000000000000000000000DeAd"}},
+            "invalid_address",
+        ),
         ({"transfer": {"token": "native", "amount": "1", "to": "0x1234"}}, "invalid_address"),
         ({"transfer": {"token": "native", "amount": "-5", "to": RECIPIENT}}, "invalid_amount"),
         ({"transfer": {"token": "native", "amount": 1.5, "to": RECIPIENT}}, "invalid_amount"),
@@ -69,7 +76,10 @@ def test_native_transfer_deploys_the_account_and_lands(wallet, chain, devchain, 
         ({"calls": [{"to": RECIPIENT, "value": "0", "data": "nothex"}]}, "invalid_calldata"),
         ({"calls": []}, "validation_error"),
         ({}, "validation_error"),
-        ({"calls": [{"to": RECIPIENT}], "transfer": {"token": "native", "amount": "1", "to": RECIPIENT}}, "validation_error"),
+        (
+            {"calls": [{"to": RECIPIENT}], "transfer": {"token": "native", "amount": "1", "to": RECIPIENT}},
+            "validation_error",
+        ),
     ],
 )
 def test_bad_intents_are_refused_and_write_nothing(wallet, chain, body, code) -> None:  # type: ignore[no-untyped-def]
@@ -120,7 +130,10 @@ def test_signing_refusals_send_nothing(wallet, chain, devchain, w3, settings) ->
     credential = wallet.authenticator.get(first["publicKey"])
     credential["response"]["signature"] = credential["response"]["signature"][:-4] + "AAAA"
     tampered = sign(wallet, first, credential=credential)
-    assert tampered.status_code == 400 and tampered.json()["error"]["code"] in {"invalid_signature", "malformed_credential"}
+    assert tampered.status_code == 400 and tampered.json()["error"]["code"] in {
+        "invalid_signature",
+        "malformed_credential",
+    }
 
     # An assertion made for another transaction (the superseded one).
     for_earlier = wallet.authenticator.get(earlier["publicKey"])
@@ -142,7 +155,9 @@ def test_twenty_concurrent_signs_send_one_operation(wallet, chain, devchain, w3,
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "auth": "1000/m"}
     tokens = wallet.sign_up("racer")
     fund(w3, devchain, account_of(tokens, chain.chain_id).address, 10**17)
-    prepared = prepare(wallet, {"chain_id": chain.chain_id, "transfer": {"token": "native", "amount": "5", "to": RECIPIENT}}).json()
+    prepared = prepare(
+        wallet, {"chain_id": chain.chain_id, "transfer": {"token": "native", "amount": "5", "to": RECIPIENT}}
+    ).json()
     credential = wallet.authenticator.get(prepared["publicKey"])
 
     def attempt(_: int):  # type: ignore[no-untyped-def]
@@ -169,7 +184,9 @@ def test_twenty_concurrent_signs_send_one_operation(wallet, chain, devchain, w3,
 def test_sign_idempotency_key_replays_the_first_result(wallet, chain, devchain, w3, celery_worker) -> None:  # type: ignore[no-untyped-def]
     tokens = wallet.sign_up("idem_signer")
     fund(w3, devchain, account_of(tokens, chain.chain_id).address, 10**17)
-    prepared = prepare(wallet, {"chain_id": chain.chain_id, "transfer": {"token": "native", "amount": "9", "to": RECIPIENT}}).json()
+    prepared = prepare(
+        wallet, {"chain_id": chain.chain_id, "transfer": {"token": "native", "amount": "9", "to": RECIPIENT}}
+    ).json()
     credential = wallet.authenticator.get(prepared["publicKey"])
     first = sign(wallet, prepared, credential=credential, key="sign-key-0001")
     again = sign(wallet, prepared, credential=credential, key="sign-key-0001")
@@ -181,7 +198,9 @@ def test_sign_idempotency_key_replays_the_first_result(wallet, chain, devchain, 
 def test_history_lists_filters_and_hides_other_users(wallet, make_wallet, chain, devchain, w3) -> None:  # type: ignore[no-untyped-def]
     tokens = wallet.sign_up("historian")
     fund(w3, devchain, account_of(tokens, chain.chain_id).address, 10**17)
-    tx = prepare(wallet, {"chain_id": chain.chain_id, "transfer": {"token": "native", "amount": "1", "to": RECIPIENT}}).json()
+    tx = prepare(
+        wallet, {"chain_id": chain.chain_id, "transfer": {"token": "native", "amount": "1", "to": RECIPIENT}}
+    ).json()
     listed = wallet.authed("get", "/api/v1/transactions?status=prepared").json()
     assert [t["id"] for t in listed["results"]] == [tx["id"]]
     assert wallet.authed("get", "/api/v1/transactions?status=included").json()["results"] == []

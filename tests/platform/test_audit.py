@@ -7,24 +7,29 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
 from lykos.audit.models import AuditEvent
-from lykos.audit.services import GENESIS_HASH, audit_chain_problems, audit_record
+from lykos.audit.services import GENESIS_HASH, audit_chain_problems, audit_record, audit_seal
 from tests.testapp.models import SecretNote
 
 
 def _record_three() -> list[AuditEvent]:
+    """Three events, sealed as they would be on commit (these tests run inside one rolled-back transaction)."""
     note = SecretNote.objects.create(body="x")
-    return [
+    events = [
         audit_record(event_type="note.created", subject=note, new_values={"body": "[encrypted]"}),
         audit_record(event_type="note.viewed", actor="reviewer-1", actor_type="staff", subject=note),
         audit_record(event_type="note.changed", subject=note, old_values={"n": 1}, new_values={"n": 2}),
     ]
+    assert all(e.entry_hash is None for e in events)
+    assert audit_seal() == 3
+    return [AuditEvent.objects.get(pk=e.pk) for e in events]
 
 
 @pytest.mark.django_db
 def test_chain_links_every_row_to_the_previous_one(capsys) -> None:  # type: ignore[no-untyped-def]
     events = _record_three()
-    assert events[0].prev_hash == GENESIS_HASH
+    assert events[0].prev_hash == GENESIS_HASH and [e.seq for e in events] == [1, 2, 3]
     assert [e.prev_hash for e in events[1:]] == [e.entry_hash for e in events[:-1]]
+    assert audit_seal() == 0  # idempotent
     assert events[0].subject_type == "testapp.secretnote"
     call_command("audit_verify")
     assert "intact: 3 event(s)" in capsys.readouterr().out
@@ -42,10 +47,31 @@ def test_orm_refuses_update_and_delete() -> None:
 
 
 @pytest.mark.django_db
-def test_database_trigger_refuses_raw_update() -> None:
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE lykos_auditevent SET event_type = 'x' WHERE id = %s",
+        "UPDATE lykos_auditevent SET entry_hash = md5('x') || md5('y') WHERE id = %s",
+        "UPDATE lykos_auditevent SET seq = NULL, entry_hash = NULL WHERE id = %s",
+        "DELETE FROM lykos_auditevent WHERE id = %s",
+    ],
+    ids=["content", "reseal", "unseal", "delete"],
+)
+def test_database_trigger_refuses_raw_changes(sql: str) -> None:
     event = _record_three()[0]
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("UPDATE lykos_auditevent SET event_type = 'x' WHERE id = %s", [event.pk])
+        cursor.execute(sql, [event.pk])
+
+
+@pytest.mark.django_db
+def test_database_trigger_refuses_content_change_while_sealing() -> None:
+    event = audit_record(event_type="unsealed")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE lykos_auditevent SET seq = 99, entry_hash = md5('a') || md5('b'), event_type = 'forged'"
+            " WHERE id = %s",
+            [event.pk],
+        )
 
 
 def _tamper(sql: str, params: list) -> None:
@@ -87,5 +113,9 @@ def test_concurrent_appends_keep_one_linear_chain() -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    assert AuditEvent.objects.filter(event_type="concurrent").count() == 12
+    events = AuditEvent.objects.filter(event_type="concurrent")
+    assert events.count() == 12
+    # Sealed on commit by the writers themselves, in one linear chain.
+    assert not events.filter(seq__isnull=True).exists()
+    assert sorted(events.values_list("seq", flat=True)) == list(range(1, 13))
     assert list(audit_chain_problems()) == []

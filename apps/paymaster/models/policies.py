@@ -49,7 +49,9 @@ class SponsorshipPolicy(models.Model):
         verbose_name_plural = "sponsorship policies"
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(starts_at__isnull=True) | models.Q(ends_at__isnull=True) | models.Q(ends_at__gt=models.F("starts_at")),
+                condition=models.Q(starts_at__isnull=True)
+                | models.Q(ends_at__isnull=True)
+                | models.Q(ends_at__gt=models.F("starts_at")),
                 name="paymaster_policy_window_ordered",
             ),
         ]
@@ -76,6 +78,8 @@ class SponsorshipLedgerEntry(models.Model):
     # Operations sponsored through the ERC-7677 API for outside clients are identified by their hash.
     user_op_hash = models.CharField(max_length=66, unique=True, null=True, blank=True)
     api_key = models.ForeignKey("paymaster.PaymasterApiKey", null=True, blank=True, on_delete=models.PROTECT)
+    # Where to look for the receipt of an outside client's operation (ours go through `transaction`).
+    chain = models.ForeignKey("chain.Chain", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RESERVED, db_index=True)
     reserved_wei = models.DecimalField(max_digits=78, decimal_places=0)
     settled_wei = models.DecimalField(max_digits=78, decimal_places=0, null=True, blank=True)
@@ -85,7 +89,10 @@ class SponsorshipLedgerEntry(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["policy", "status", "created_at"]), models.Index(fields=["policy", "user", "created_at"])]
+        indexes = [
+            models.Index(fields=["policy", "status", "created_at"]),
+            models.Index(fields=["policy", "user", "created_at"]),
+        ]
         constraints = [
             models.CheckConstraint(condition=models.Q(reserved_wei__gte=0), name="paymaster_ledger_reserved_gte_0"),
             models.CheckConstraint(

@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand
 
 from apps.chain.devchain import DevChain, start_devchain
 from apps.chain.services import chain_upsert
+from apps.paymaster.signer import paymaster_signer_address
 
 
 def register(chain: DevChain, *, name: str) -> None:
@@ -27,7 +28,7 @@ def register(chain: DevChain, *, name: str) -> None:
         account_factory=chain.factory,
         account_implementation=chain.implementation,
         webauthn_verifier=chain.webauthn_verifier,
-        paymaster=getattr(chain, "paymaster", "") or "",
+        paymaster=chain.paymaster,
         p256_precompile=chain.p256_precompile,
     )
 
@@ -50,7 +51,8 @@ class Command(BaseCommand):
         # SIGTERM (make, docker, a supervisor) must run the same cleanup as Ctrl-C.
         signal.signal(signal.SIGTERM, _interrupt)
         self.stdout.write("Starting anvil, deploying EntryPoint v0.8 and LyKos contracts, starting alto…")
-        chain = start_devchain(chain_id=chain_id, hardfork=hardfork)
+        # The paymaster trusts the signing key our secrets provider holds (generated on first use).
+        chain = start_devchain(chain_id=chain_id, hardfork=hardfork, paymaster_signer=paymaster_signer_address())
         try:
             register(chain, name=f"Dev chain {chain.chain_id}")
             self.stdout.write(

@@ -1,0 +1,199 @@
+"""The toolkit's OAuth/OIDC views with our rules: consent page and remembered grants, per-platform limits
+and metering, keys from the secrets provider, introspection limited to the platform's own tokens."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlparse
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
+from oauth2_provider import views as dot_views
+from oauth2_provider.exceptions import OAuthToolkitError
+from oauth2_provider.models import get_access_token_model, get_application_model
+from oauth2_provider.scopes import get_scopes_backend
+from oauthlib.oauth2.rfc6749 import errors as oauth_errors
+
+from apps.social_profile.oauth.keys import oidc_keys_apply
+from apps.social_profile.services import platforms as platform_services
+from lykos.errors import LykosError, json_error_response
+
+REQUIRED_SCOPES = {"openid"}
+
+
+def _origin(url: str) -> str:
+    parts = urlparse(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+class ConsentView(dot_views.AuthorizationView):
+    """GET shows what the platform asks for (or skips a remembered grant); POST grants the ticked scopes."""
+
+    template_name = "social_profile/consent.html"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        prompt = set(request.GET.get("prompt", "").split())
+        try:
+            scopes, credentials = self.validate_authorization_request(request)
+        except OAuthToolkitError as error:
+            return self.error_response(error, application=None)
+        application = get_application_model().objects.get(client_id=credentials["client_id"])
+        if credentials.get("code_challenge_method") != "S256":
+            # Refuse `plain` before the user is asked anything (the toolkit would only refuse after consent).
+            refusal = oauth_errors.InvalidRequestError(
+                description='PKCE with code_challenge_method "S256" is required.', state=credentials.get("state")
+            )
+            return self.error_response(
+                OAuthToolkitError(refusal, redirect_uri=credentials["redirect_uri"]), application
+            )
+        if "consent" not in prompt and "login" not in prompt:
+            remembered = platform_services.consent_remembered_scopes(
+                user=request.user, application=application, requested=scopes
+            )
+            if remembered is not None:
+                try:
+                    uri, _headers, _body, _status = self.create_authorization_response(
+                        request=request, scopes=" ".join(remembered), credentials=credentials, allow=True
+                    )
+                except OAuthToolkitError as error:
+                    return self.error_response(error, application)
+                return self.redirect(uri, application)
+        response = super().get(request, *args, **kwargs)
+        redirect_uri = request.GET.get("redirect_uri", "")
+        if response.status_code == 200 and redirect_uri:
+            # Chromium applies CSP form-action to the redirect that follows the consent form's POST.
+            response._csp_update = {"form-action": ["'self'", _origin(redirect_uri)]}  # type: ignore[attr-defined]
+        return response
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        descriptions = get_scopes_backend().get_all_scopes()
+        context["scope_items"] = [
+            {"name": scope, "description": descriptions.get(scope, scope), "required": scope in REQUIRED_SCOPES}
+            for scope in kwargs.get("scopes", [])
+        ]
+        return context
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        requested = form.cleaned_data.get("scope", "").split()
+        ticked = set(self.request.POST.getlist("scope_choice"))
+        granted = [scope for scope in requested if scope in REQUIRED_SCOPES or scope in ticked]
+        form.cleaned_data["scope"] = " ".join(granted)
+        allow = form.cleaned_data.get("allow")
+        self.success_url = None
+        with transaction.atomic():
+            response = super().form_valid(form)
+            issued = bool(self.success_url) and "code" in parse_qs(urlparse(self.success_url).query)
+            if allow and issued:
+                application = get_application_model().objects.get(client_id=form.cleaned_data["client_id"])
+                platform_services.consent_grant_record(
+                    user=self.request.user, application=application, requested=requested, granted=granted
+                )
+        return response
+
+
+def _client_from_request(request: HttpRequest) -> Any:
+    """The platform calling: HTTP Basic client credentials, a client_id form field, or a bearer token's app."""
+    application_model = get_application_model()
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _, value = header.partition(" ")
+    client_id = ""
+    if scheme.lower() == "basic":
+        try:
+            client_id = unquote(base64.b64decode(value).decode().split(":", 1)[0])
+        except (ValueError, UnicodeDecodeError):
+            client_id = ""
+    elif scheme.lower() == "bearer" and value:
+        token = (
+            get_access_token_model()
+            .objects.select_related("application")
+            .filter(token_checksum=hashlib.sha256(value.strip().encode()).hexdigest())
+            .first()
+        )
+        return token.application if token else None
+    client_id = client_id or request.POST.get("client_id", "")
+    return application_model.objects.filter(client_id=client_id).first() if client_id else None
+
+
+class _MeteredMixin:
+    endpoint = ""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        application = _client_from_request(request) if request.method != "OPTIONS" else None
+        if application is not None:
+            try:
+                platform_services.platform_ratelimit_hit(application=application)
+            except LykosError as exc:
+                return _error(exc)
+            platform_services.platform_call_record(application=application, endpoint=self.endpoint)
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+
+
+def _error(exc: LykosError) -> HttpResponse:
+    response = json_error_response(exc.code, exc.message, exc.http_status, exc.details)
+    for name, value in exc.headers().items():
+        response[name] = value
+    return response
+
+
+# Server-to-server endpoints (client credentials or bearer token), CSRF-exempt like the toolkit's own.
+@method_decorator(csrf_exempt, name="dispatch")
+class TokenView(_MeteredMixin, dot_views.TokenView):
+    endpoint = "token"
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        oidc_keys_apply()
+        return super().post(request, *args, **kwargs)
+
+
+# Server-to-server endpoints (client credentials or bearer token), CSRF-exempt like the toolkit's own.
+@method_decorator(csrf_exempt, name="dispatch")
+class RevokeTokenView(_MeteredMixin, dot_views.RevokeTokenView):
+    endpoint = "revoke"
+
+
+# Server-to-server endpoints (client credentials or bearer token), CSRF-exempt like the toolkit's own.
+@method_decorator(csrf_exempt, name="dispatch")
+class UserInfoView(_MeteredMixin, dot_views.UserInfoView):
+    endpoint = "userinfo"
+
+
+# Server-to-server endpoints (client credentials or bearer token), CSRF-exempt like the toolkit's own.
+@method_decorator(csrf_exempt, name="dispatch")
+class IntrospectTokenView(_MeteredMixin, dot_views.IntrospectTokenView):
+    """RFC 7662, limited to the calling platform's own tokens: another platform's token is 'inactive', so
+    introspection cannot be used to learn who uses which platform."""
+
+    endpoint = "introspect"
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        caller = _client_from_request(request)
+        response = super().post(request, *args, **kwargs)
+        if response.status_code == 200 and caller is not None:
+            body = json.loads(response.content)
+            if body.get("active") and body.get("client_id") != caller.client_id:
+                return HttpResponse(json.dumps({"active": False}), content_type="application/json")
+        return response
+
+
+class JwksView(dot_views.JwksInfoView):
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        oidc_keys_apply()
+        return super().get(request, *args, **kwargs)
+
+
+class DiscoveryView(dot_views.ConnectDiscoveryInfoView):
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        oidc_keys_apply()
+        response = super().get(request, *args, **kwargs)
+        data = json.loads(response.content)
+        data["revocation_endpoint"] = request.build_absolute_uri("/o/revoke_token/")
+        data["introspection_endpoint"] = request.build_absolute_uri("/o/introspect/")
+        data["grant_types_supported"] = ["authorization_code", "refresh_token"]
+        response.content = json.dumps(data).encode()
+        return response
