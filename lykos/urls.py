@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from apps.identity import pages as identity_pages
+from apps.paymaster import pages as paymaster_pages
 from apps.paymaster.erc7677 import paymaster_rpc
 from apps.social_profile.oauth import views as oauth_views
 from lykos import health
@@ -28,6 +29,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("signup", identity_pages.signup_page, name="signup-page"),
     path("login", identity_pages.login_page, name="login-page"),
+    path("send", paymaster_pages.send_page, name="send-page"),
     path("rpc/paymaster", paymaster_rpc, name="paymaster-rpc"),
     path("admin/", admin.site.urls),
     # social profile / OAuth: the OIDC provider under /o/, discovery also at the origin's root

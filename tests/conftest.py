@@ -20,6 +20,16 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.support.chains import (  # noqa: F401 - session chain fixtures for every test package
+    devchain,
+    prague_chain,
+    prague_w3,
+    sponsor_chain,
+    sponsor_devchain,
+    sponsor_w3,
+    w3,
+)
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 

@@ -111,6 +111,8 @@ class DevChain:
     paymaster_signer: DevKey | None = None
     _processes: list[subprocess.Popen[bytes]] = field(default_factory=list, repr=False)
     _workdir: Path | None = field(default=None, repr=False)
+    #: How alto was started (argv, environment, log file), so an outage test can stop and restart it.
+    _bundler_launch: tuple[list[str], dict[str, str], Path] | None = field(default=None, repr=False)
 
     def stop(self, *, timeout: float = 5.0) -> None:
         """Stop alto, then anvil (SIGTERM to each process group, SIGKILL after `timeout`); idempotent."""
@@ -119,6 +121,23 @@ class DevChain:
         if self._workdir is not None:
             shutil.rmtree(self._workdir, ignore_errors=True)
             self._workdir = None
+
+    def stop_bundler(self, *, timeout: float = 5.0) -> None:
+        """Stop alto only (the chain keeps running): what a bundler outage looks like to the backend."""
+        alto = self._processes[-1] if len(self._processes) == 2 else None
+        if alto is not None:
+            _stop_process(alto, timeout=timeout)
+            self._processes.remove(alto)
+
+    def start_bundler(self, *, timeout: float = 30.0) -> None:
+        """Start alto again on the same port (so `bundler_url` stays valid) after `stop_bundler`."""
+        if self._bundler_launch is None or len(self._processes) != 1:
+            raise DevChainError("the bundler is running or this dev chain cannot restart it")
+        cmd, env, log = self._bundler_launch
+        process = _spawn(cmd, log=log, cwd=self._workdir, env=env)
+        self._processes.append(process)
+        health = self.bundler_url.removesuffix("/rpc") + "/health"
+        _wait_until(lambda: requests.get(health, timeout=1).ok, process, log, what="alto", timeout=timeout)
 
     @property
     def running(self) -> bool:
@@ -243,6 +262,7 @@ def start_devchain(
             paymaster_signer=dev_signer,
             _processes=processes,
             _workdir=workdir,
+            _bundler_launch=(alto_cmd, env, alto_log),
         )
         atexit.register(chain.stop)
         return chain

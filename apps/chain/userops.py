@@ -211,6 +211,12 @@ def encode_execute(calls: Sequence[Call]) -> bytes:
     return _EXECUTE_SELECTOR + encode(["bytes32", "bytes"], [ERC7821_BATCH_MODE, execution_data])
 
 
+def encode_self_call(function: str, *args: bytes) -> bytes:
+    """calldata for one of the account's own bytes32-argument functions (addOwner / removeOwner)."""
+    selector = function_signature_to_4byte_selector(f"{function}({','.join(['bytes32'] * len(args))})")
+    return selector + encode(["bytes32"] * len(args), list(args))
+
+
 def decode_execute(call_data: bytes) -> list[Call]:
     """The calls of an `execute` batch (the inverse of encode_execute); ValueError for any other calldata."""
     if call_data[:4] != _EXECUTE_SELECTOR:

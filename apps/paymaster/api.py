@@ -208,3 +208,37 @@ class TransactionSignView(APIView):
             user=request.user, transaction_id=transaction_id, credential=data.validated_data["credential"]
         )
         return Response(TransactionOut(tx).data)
+
+
+class OwnerChangeIn(serializers.Serializer):
+    chain_id = serializers.IntegerField(min_value=1)
+    action = serializers.ChoiceField(choices=["add", "remove"])
+
+
+class DeviceOwnerChangeView(APIView):
+    @extend_schema(
+        tags=["devices"],
+        summary="Prepare the on-chain owner change for a device (add a new passkey, remove a revoked one)",
+        request=OwnerChangeIn,
+        responses={
+            201: PreparedOut,
+            **error_responses(
+                s400=["validation_error"], s401=AUTH, s403=["account_frozen"], s404=["not_found"], s422=PREPARE_422
+            ),
+        },
+    )
+    def post(self, request: Request, device_id: uuid.UUID) -> Response:
+        from apps.identity.models import Passkey
+
+        data = OwnerChangeIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        device = Passkey.objects.filter(user=request.user, pk=device_id).first()
+        if device is None:
+            raise NotFound("No such device.")
+        tx = services.device_owner_change_prepare(
+            user=request.user,
+            device=device,
+            chain_id=data.validated_data["chain_id"],
+            add=data.validated_data["action"] == "add",
+        )
+        return Response(PreparedOut(tx).data, status=status.HTTP_201_CREATED)

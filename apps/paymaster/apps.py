@@ -7,3 +7,9 @@ class PaymasterConfig(AppConfig):
     name = "apps.paymaster"
     label = "paymaster"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from apps.identity.services import device_hook_register
+        from apps.paymaster.services import device_changed_hook
+
+        device_hook_register(device_changed_hook)

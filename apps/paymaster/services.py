@@ -514,3 +514,76 @@ def transactions_expire_stale() -> int:
     for tx_id in stale:
         _expire(tx_id)
     return len(stale)
+
+
+# --- device owner changes on-chain ----------------------------------------------------------------------
+
+
+def device_owner_change_prepare(*, user: User, device: Passkey, chain_id: int, add: bool) -> Transaction:
+    """Prepare the account operation that adds (or removes) `device`'s key as an owner on one chain.
+
+    It is signed by a device that already owns the account, through the same pipeline as any transaction; until
+    it lands, a new device cannot sign for the account and a revoked one still can on-chain.
+    """
+    _, account = _chain_and_account(user=user, chain_id=chain_id)
+    x, y = bytes(device.public_key_x).rjust(32, b"\0"), bytes(device.public_key_y).rjust(32, b"\0")
+    function = "addOwner" if add else "removeOwner"
+    call = Call(target=account.address, data=userops.encode_self_call(function, x, y))
+    purpose = Transaction.Purpose.OWNER_ADD if add else Transaction.Purpose.OWNER_REMOVE
+    signer = next(
+        (
+            d
+            for d in Passkey.objects.filter(
+                user=user, status=Passkey.Status.ACTIVE, pk__in=[str(o) for o in account.owners]
+            )
+        ),
+        None,
+    )
+    return transaction_prepare(
+        user=user,
+        chain_id=chain_id,
+        intent={"owner_change": {"device": str(device.id), "action": function}},
+        calls=[call],
+        purpose=purpose,
+        subject_device=device,
+        device_id=signer.id if signer else None,
+    )
+
+
+def device_changed_hook(*, event: str, passkey: Passkey) -> None:
+    """Identity's device hook: after the change commits, prepare the owner change on each chain."""
+
+    def prepare_all() -> None:
+        for account in Account.objects.filter(user_id=passkey.user_id, chain__enabled=True):
+            is_owner = str(passkey.id) in {str(o) for o in account.owners}
+            if (event == "added") == is_owner:
+                continue  # nothing to change on this chain
+            try:
+                device_owner_change_prepare(
+                    user=passkey.user, device=passkey, chain_id=account.chain_id, add=event == "added"
+                )
+            except Exception:  # the client can prepare it again through the API; never fail the device change
+                logger.exception("owner change not prepared", extra={"chain_id": account.chain_id})
+
+    transaction.on_commit(prepare_all)
+
+
+def _owner_change_included(*, tx: Transaction) -> None:
+    if (
+        tx.purpose not in (Transaction.Purpose.OWNER_ADD, Transaction.Purpose.OWNER_REMOVE)
+        or tx.subject_device_id is None
+    ):
+        return
+    account = Account.objects.select_for_update().get(pk=tx.account_id)
+    owners = [str(o) for o in account.owners if str(o) != str(tx.subject_device_id)]
+    if tx.purpose == Transaction.Purpose.OWNER_ADD:
+        owners.append(str(tx.subject_device_id))
+    old = list(account.owners)
+    account.owners = owners
+    account.save(update_fields=["owners"])
+    audit_record(
+        event_type="account.owners_changed", subject=account, old_values={"owners": old}, new_values={"owners": owners}
+    )
+
+
+included_hook_register(_owner_change_included)

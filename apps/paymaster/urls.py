@@ -6,4 +6,5 @@ urlpatterns = [
     path("transactions", api.TransactionListView.as_view()),
     path("transactions/<uuid:transaction_id>", api.TransactionDetailView.as_view()),
     path("transactions/<uuid:transaction_id>/sign", api.TransactionSignView.as_view()),
+    path("devices/<uuid:device_id>/owner-change", api.DeviceOwnerChangeView.as_view()),
 ]

@@ -1,40 +1,4 @@
-"""Dev chains for the contract tests: anvil + EntryPoint v0.8 + our contracts + alto, one of each per session.
+"""The dev-chain fixtures live in tests/support/chains.py (shared by every test package through the root
+conftest); the names are re-exported here for modules that import them from this place."""
 
-`devchain` uses anvil's default hardfork (P-256 precompile present). `prague_chain` is a second chain with another
-chain id and no precompile, started only if a test asks for it. Tests never evm_revert (it wedges alto); they
-isolate themselves with fresh passkeys and salts instead.
-"""
-
-from __future__ import annotations
-
-from collections.abc import Iterator
-
-import pytest
-from web3 import Web3
-
-from apps.chain.devchain import DevChain, start_devchain
-from tests.chain.support import PRAGUE_CHAIN_ID
-
-
-@pytest.fixture(scope="session")
-def devchain() -> Iterator[DevChain]:
-    with start_devchain() as chain:
-        assert chain.p256_precompile, "anvil's default hardfork should have the P-256 precompile"
-        yield chain
-
-
-@pytest.fixture(scope="session")
-def prague_chain() -> Iterator[DevChain]:
-    with start_devchain(hardfork="prague", chain_id=PRAGUE_CHAIN_ID) as chain:
-        assert not chain.p256_precompile, "prague has no P-256 precompile"
-        yield chain
-
-
-@pytest.fixture(scope="session")
-def w3(devchain: DevChain) -> Web3:
-    return Web3(Web3.HTTPProvider(devchain.rpc_url, request_kwargs={"timeout": 30}))
-
-
-@pytest.fixture(scope="session")
-def prague_w3(prague_chain: DevChain) -> Web3:
-    return Web3(Web3.HTTPProvider(prague_chain.rpc_url, request_kwargs={"timeout": 30}))
+from tests.support.chains import devchain, prague_chain, prague_w3, w3  # noqa: F401

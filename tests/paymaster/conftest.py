@@ -1,5 +1,5 @@
 """Transactions against the real stack: anvil + EntryPoint v0.8 + our contracts + alto, and a Celery worker
-that follows receipts. The chain fixtures are the chain tests' own (one dev chain per session)."""
+that follows receipts. The session chain fixtures are in tests/support/chains.py."""
 
 from __future__ import annotations
 
@@ -10,43 +10,19 @@ import pytest
 
 from apps.chain.management.commands.devchain import register
 from apps.chain.models import Account, Chain
-from tests.chain.conftest import devchain, prague_chain, prague_w3, w3  # noqa: F401 - shared session fixtures
 
 TERMINAL = {"included", "failed", "dropped", "expired"}
 
 
-@pytest.fixture(scope="session")
-def sponsor_devchain(_secrets_on_vault):  # type: ignore[no-untyped-def]
-    """A dev chain whose paymaster trusts our own signer key (held by OpenBao), as `manage.py devchain` starts it."""
-    from apps.chain.devchain import start_devchain
-    from apps.paymaster.signer import paymaster_signer_address, paymaster_signer_forget
-
-    paymaster_signer_forget()
-    with start_devchain(chain_id=31340, paymaster_signer=paymaster_signer_address()) as chain:
-        yield chain
-
-
-@pytest.fixture(scope="session")
-def sponsor_w3(sponsor_devchain):  # type: ignore[no-untyped-def]
-    from web3 import Web3
-
-    return Web3(Web3.HTTPProvider(sponsor_devchain.rpc_url, request_kwargs={"timeout": 30}))
-
-
 @pytest.fixture
-def sponsor_chain(sponsor_devchain) -> Chain:  # type: ignore[no-untyped-def]
-    register(sponsor_devchain, name="Dev (sponsored)")
-    return Chain.objects.get(pk=sponsor_devchain.chain_id)
-
-
-@pytest.fixture
-def chain(devchain) -> Chain:  # type: ignore[no-untyped-def]  # noqa: F811
+def chain(devchain) -> Chain:  # type: ignore[no-untyped-def]
     """The session dev chain in the registry, without a paymaster: the user pays their own gas."""
     register(devchain, name="Dev")
-    return Chain.objects.filter(pk=devchain.chain_id).update(paymaster="") and Chain.objects.get(pk=devchain.chain_id)
+    Chain.objects.filter(pk=devchain.chain_id).update(paymaster="")
+    return Chain.objects.get(pk=devchain.chain_id)
 
 
-def fund(w3, devchain, address: str, wei: int) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def fund(w3, devchain, address: str, wei: int) -> None:  # type: ignore[no-untyped-def]
     sender = devchain.funded_keys[3].address
     w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction({"from": sender, "to": address, "value": wei}))
 
