@@ -530,6 +530,47 @@ def profile_update(*, user: User, display_name: str | None = None, username: str
     return locked
 
 
+# --- erasure -------------------------------------------------------------------------------------------
+
+_erase_hooks: list[Any] = []
+
+
+def erase_hook_register(hook: Any) -> None:
+    """Apps holding personal data (social profile, media, OAuth grants) erase theirs when a user is erased.
+    A hook takes `user=` and returns counts of what it deleted."""
+    if hook not in _erase_hooks:
+        _erase_hooks.append(hook)
+
+
+@transaction.atomic
+def user_erase(*, user: User) -> dict[str, int]:
+    """Erase a user (GDPR art. 17): every app's personal data first, then identity's own.
+
+    The user row stays, anonymised and deactivated, because ledgers (rewards, accounts, sponsorship) must keep
+    their references; passkeys are revoked and sessions ended, so nothing can log in as it again.
+    """
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    counts: dict[str, int] = {}
+    for hook in _erase_hooks:
+        counts.update(hook(user=locked) or {})
+    counts["sessions"] = session_revoke_all(user=locked)
+    now = timezone.now()
+    Session.objects.filter(user=locked).update(ip_address=None, user_agent="")
+    counts["passkeys"] = (
+        Passkey.objects.filter(user=locked)
+        .exclude(status=Passkey.Status.REVOKED)
+        .update(status=Passkey.Status.REVOKED, revoked_at=now)
+    )
+    Passkey.objects.filter(user=locked).update(name="")
+    locked.username = None
+    locked.display_name = ""
+    locked.is_active = False
+    locked.set_unusable_password()
+    locked.save(update_fields=["username", "display_name", "is_active", "password"])
+    audit_record(event_type="user.erased", actor=locked, subject=locked, new_values=counts)
+    return counts
+
+
 # --- rewards --------------------------------------------------------------------------------------------
 
 

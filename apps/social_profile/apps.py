@@ -14,3 +14,8 @@ class SocialProfileConfig(AppConfig):
 
         # Platforms' registered origins are allowed by the CORS layer, on the OAuth endpoints only.
         check_request_enabled.connect(platform_origin_allowed, dispatch_uid="social_profile_platform_cors")
+
+        from apps.identity.services import erase_hook_register
+        from apps.social_profile.services.privacy import social_data_erase
+
+        erase_hook_register(social_data_erase)

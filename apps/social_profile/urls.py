@@ -24,7 +24,6 @@ urlpatterns = [
     path("me/export", views.ExportView.as_view()),
     path("me/export/<uuid:export_id>", views.ExportDetailView.as_view()),
     path("me/export/<uuid:export_id>/download", views.ExportDownloadView.as_view()),
-    path("me/account", views.AccountEraseView.as_view()),
     path("oauth/session", views.BrowserSessionView.as_view()),
     # The local storage backend's stand-ins for presigned S3 URLs (`make run` only; S3 never routes here).
     path("media/media-upload", local_media_upload, name="social-profile-local-upload"),

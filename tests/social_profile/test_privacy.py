@@ -175,7 +175,7 @@ def test_erasure_ends_every_token_and_leaves_no_personal_data(rich_user, client)
     assert client.get("/o/userinfo/", HTTP_AUTHORIZATION=f"Bearer {oauth_token}").status_code == 200
     identity_token = wallet.tokens["access_token"]
 
-    erased = wallet.authed("delete", "/api/v1/me/account")
+    erased = wallet.authed("delete", "/api/v1/me")
     assert erased.status_code == 200, erased.content
     assert erased.json()["erased"] is True
 

@@ -148,3 +148,8 @@ class RewardEntryOut(serializers.ModelSerializer):
 class RewardsOut(serializers.Serializer):
     balance = serializers.IntegerField()
     referral_code = serializers.CharField()
+
+
+class EraseOut(serializers.Serializer):
+    erased = serializers.BooleanField()
+    counts = serializers.DictField(child=serializers.IntegerField(), help_text="What was deleted, by kind")

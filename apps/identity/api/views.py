@@ -206,6 +206,16 @@ class MeView(APIView):
         user = services.profile_update(user=request.user, **data.validated_data)
         return Response(s.UserOut(user).data)
 
+    @extend_schema(
+        tags=["me"],
+        summary="Erase your account: tokens revoked, personal data destroyed, ledgers kept anonymous",
+        request=None,
+        responses={200: s.EraseOut, **error_responses(s401=AUTH_ERRORS, s429=LIMITED)},
+    )
+    def delete(self, request: Request) -> Response:
+        ratelimit_hit(scope="auth", key=f"user:{request.user.pk}")
+        return Response({"erased": True, "counts": services.user_erase(user=request.user)})
+
 
 class DeviceListView(APIView):
     @extend_schema(

@@ -196,10 +196,5 @@ class ExportOut(serializers.ModelSerializer):
         fields = ["id", "status", "created_at", "ready_at", "downloaded_at"]
 
 
-class EraseOut(serializers.Serializer):
-    erased = serializers.BooleanField()
-    counts = serializers.DictField(child=serializers.IntegerField())
-
-
 class BrowserSessionOut(serializers.Serializer):
     session = serializers.CharField(help_text='"opened": the browser now has a session for the authorize page.')

@@ -330,20 +330,6 @@ class ExportDownloadView(APIView):
         return response
 
 
-class AccountEraseView(APIView):
-    throttle_scope = "auth"
-
-    @extend_schema(
-        tags=["privacy"],
-        summary="Erase your account: tokens revoked, personal data destroyed, ledgers anonymised",
-        request=None,
-        responses={200: s.EraseOut, **error_responses(s401=AUTH_ERRORS, s429=["rate_limited"])},
-    )
-    def delete(self, request: Request) -> Response:
-        counts = privacy_services.user_erase(user=request.user)
-        return Response({"erased": True, "counts": counts})
-
-
 class BrowserSessionView(APIView):
     """After a passkey login, give the browser a session so the OAuth authorize page knows the user."""
 

@@ -13,7 +13,6 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.identity import services as identity_services
 from apps.social_profile.errors import ExportGone, ExportNotReady
 from apps.social_profile.models import (
     Badge,
@@ -143,44 +142,19 @@ def export_download(*, user: Any, export_id: uuid.UUID) -> str:
     return archive
 
 
-@transaction.atomic
-def user_erase(*, user: Any) -> dict[str, int]:
-    """Erase a user: tokens and sessions end, personal data is deleted, what accounting needs stays anonymous.
+def social_data_erase(*, user: Any) -> dict[str, int]:
+    """Identity's erase hook: this app's personal data goes; the audit chain (append-only) names users by id.
 
-    Kept: the user row (anonymised and deactivated: ledgers such as rewards and chain accounts point at it),
-    platform usage counters (no user in them) and the audit chain (append-only; it names users by id only).
+    Runs inside identity's `user_erase` transaction, which then anonymises the user row and ends sessions.
     """
-    user_model = get_user_model()
-    locked = user_model.objects.select_for_update().get(pk=user.pk)
-    counts = oauth_tokens_delete_all(user=locked)
-    counts["sessions"] = identity_services.session_revoke_all(user=locked)
-    counts["consents"] = ConsentGrant.objects.filter(user=locked).delete()[0]
-    counts["data_access_logs"] = DataAccessLog.objects.filter(user=locked).delete()[0]
-    counts["media"] = media_delete_all(user=locked)
-    counts["channels"] = ContactChannel.objects.filter(user=locked).delete()[0]
-    counts["badges"] = Badge.objects.filter(user=locked).delete()[0]
-    counts["identity_reviews"] = IdentityReview.objects.filter(user=locked).delete()[0]
-    counts["profiles"] = Profile.objects.filter(user=locked).delete()[0]
-    counts["exports"] = DataExport.objects.filter(user=locked).delete()[0]
-    _identity_pii_clear(locked)
-    audit_record(event_type="privacy.user_erased", actor=locked, subject=locked, new_values=counts)
+    counts = oauth_tokens_delete_all(user=user)
+    counts["consents"] = ConsentGrant.objects.filter(user=user).delete()[0]
+    counts["data_access_logs"] = DataAccessLog.objects.filter(user=user).delete()[0]
+    counts["media"] = media_delete_all(user=user)
+    counts["channels"] = ContactChannel.objects.filter(user=user).delete()[0]
+    counts["badges"] = Badge.objects.filter(user=user).delete()[0]
+    counts["identity_reviews"] = IdentityReview.objects.filter(user=user).delete()[0]
+    counts["profiles"] = Profile.objects.filter(user=user).delete()[0]
+    counts["exports"] = DataExport.objects.filter(user=user).delete()[0]
+    audit_record(event_type="privacy.social_data_erased", actor=user, subject=user, new_values=counts)
     return counts
-
-
-def _identity_pii_clear(user: Any) -> None:
-    """Identity has no erasure service yet (reported to its owners); until it does, the identity rows that
-    hold personal data are cleared here: the name fields, the sessions' IP addresses (encrypted; dropping the
-    ciphertext shreds it), and the passkeys are revoked so the account can never log in again."""
-    from apps.identity.models import Passkey, Session
-
-    now = timezone.now()
-    Session.objects.filter(user=user).update(ip_address=None, user_agent="")
-    Passkey.objects.filter(user=user).exclude(status=Passkey.Status.REVOKED).update(
-        status=Passkey.Status.REVOKED, revoked_at=now
-    )
-    Passkey.objects.filter(user=user).update(name="")
-    user.username = None
-    user.display_name = ""
-    user.is_active = False
-    user.set_unusable_password()
-    user.save(update_fields=["username", "display_name", "is_active", "password"])

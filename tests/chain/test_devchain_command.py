@@ -1,0 +1,70 @@
+"""`make run`'s chain: `manage.py devchain --serve` brings up anvil + alto + contracts, /readyz shows them healthy,
+and stopping it leaves no process behind."""
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import requests
+
+from tests.conftest import free_port, wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def children_of(pid: int) -> set[int]:
+    """Direct children, read from /proc (anvil and alto run in their own sessions, but their parent is us)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return not (Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z")
+
+
+def test_devchain_serve_is_ready_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "VAULT_"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="lykos.settings.dev",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        LOCAL_SECRETS_FILE=str(tmp_path / "dev-secrets.json"),
+        SECRETS_BACKEND="local",
+    )
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=300)
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "devchain", "--serve", f"127.0.0.1:{port}"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(
+            lambda: requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok, timeout=90, what="devchain --serve"
+        )
+        ready = requests.get(f"http://127.0.0.1:{port}/readyz", timeout=10)
+        assert ready.status_code == 200, ready.text
+        checks = ready.json()["checks"]
+        assert checks["chain_rpc"]["ok"] and checks["bundler"]["ok"]
+        spawned = children_of(server.pid)
+        assert len(spawned) >= 2, "anvil and alto should run under the command"
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    assert server.returncode is not None
+    assert [pid for pid in spawned if alive(pid)] == []
