@@ -17,6 +17,7 @@ handler500 = "lykos.errors.handler500"
 api_v1 = [
     path("", include("apps.identity.urls")),
     path("", include("apps.chain.urls")),
+    path("", include("apps.security.urls")),  # G0 security: scans, feedback
     path("", include("apps.paymaster.urls")),
     path("", include("apps.social_profile.urls")),  # social profile / OAuth
 ]

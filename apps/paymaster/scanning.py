@@ -52,3 +52,18 @@ def ensure_not_frozen(*, user: Any) -> None:
     security = _security()
     if security is not None:
         security.ensure_not_frozen(user=user)
+
+
+def sponsorship_refused(*, user: Any, rule: str | None) -> None:
+    """Report a refused sponsorship: repeated refusals open a review case in G0."""
+    security = _security()
+    if security is not None and rule:
+        security.sponsorship_refusal_record(user=user, rule=rule)
+
+
+def counterparties_record(*, user: Any, addresses: list[str]) -> None:
+    """Remember whom a landed operation paid or called: G0's reference for poisoning and first contact."""
+    security = _security()
+    if security is not None:
+        for address in dict.fromkeys(addresses):
+            security.counterparty_record(user=user, address=address)

@@ -221,6 +221,7 @@ def transaction_prepare(
         decision = sponsorship_evaluate(request=sponsor_request)
         refusals = decision.refusals
         if not decision.sponsored:
+            scanning.sponsorship_refused(user=user, rule=decision.rule)
             if sponsorship == "required":
                 raise SponsorshipRefused(details={"rule": decision.rule, "refusals": refusals})
             # The user pays: rebuild without the paymaster (its fields change the gas) and check funds.
@@ -481,6 +482,7 @@ def _settle(tx_id: uuid.UUID, receipt: dict[str, Any]) -> None:
             Account.objects.filter(pk=tx.account_id, deployed=False).update(deployed=True, deployed_at=timezone.now())
         if success:
             reward_credit(user=tx.user, kind=RewardEntry.Kind.FIRST_TRANSACTION, reference="first")
+            scanning.counterparties_record(user=tx.user, addresses=_counterparties(tx))
             for hook in _included_hooks:
                 hook(tx=tx)
         audit_record(
@@ -493,6 +495,14 @@ def _settle(tx_id: uuid.UUID, receipt: dict[str, Any]) -> None:
                 "block_number": tx.block_number,
             },
         )
+
+
+def _counterparties(tx: Transaction) -> list[str]:
+    """Who a landed operation dealt with: transfer recipients, else the call targets (not the account itself)."""
+    transfer = (tx.intent or {}).get("transfer")
+    if transfer:
+        return [transfer["to"]]
+    return [c["to"] for c in tx.calls if c["to"].lower() != tx.account.address.lower()]
 
 
 _included_hooks: list[Any] = []

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "lykos.apps.LykosConfig",
     "apps.identity",
     "apps.chain",
+    "apps.security",
     "apps.paymaster",
 ]
 
@@ -383,3 +384,73 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     **SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES", {}),
     "MediaKindEnum": "apps.social_profile.models.media.MediaAsset.Kind",
 }
+
+# --- security (G0) ----------------------------------------------------------------------------------
+# apps/security: simulation, risk verdicts, threat lists, fraud review. Every threshold of the risk rules lives here.
+# Simulation backend: "node" (the chain's own node, debug_traceCall) or "tenderly" (sends transactions to Tenderly).
+SECURITY_SIMULATION_BACKEND = env.str("SECURITY_SIMULATION_BACKEND", default="node")
+SECURITY_TENDERLY_URL = env.str("SECURITY_TENDERLY_URL", default="https://api.tenderly.co")
+SECURITY_TENDERLY_ACCOUNT = env.str("SECURITY_TENDERLY_ACCOUNT", default="")
+SECURITY_TENDERLY_PROJECT = env.str("SECURITY_TENDERLY_PROJECT", default="")
+SECURITY_TENDERLY_ACCESS_KEY = env.str("SECURITY_TENDERLY_ACCESS_KEY", default="")
+SECURITY_TENDERLY_TIMEOUT_SECONDS = env.float("SECURITY_TENDERLY_TIMEOUT_SECONDS", default=10.0)
+SECURITY_SIMULATION_GAS = env.int("SECURITY_SIMULATION_GAS", default=15_000_000)
+# Identical requests at the same block are served from Redis for this long.
+SECURITY_SIMULATION_CACHE_SECONDS = env.int("SECURITY_SIMULATION_CACHE_SECONDS", default=300)
+# Share of a balance (0-1) whose leaving counts as a drain (pulled by a third party) or a large outflow (sent).
+SECURITY_DRAIN_SHARE = env.float("SECURITY_DRAIN_SHARE", default=0.8)
+# An ERC-20 / Permit2 allowance at or above this many base units is "unlimited".
+SECURITY_UNLIMITED_ALLOWANCE = env.int("SECURITY_UNLIMITED_ALLOWANCE", default=2**96)
+# Signed permits living longer than this are "long-lived".
+SECURITY_PERMIT_MAX_LIFETIME_SECONDS = env.int("SECURITY_PERMIT_MAX_LIFETIME_SECONDS", default=30 * 86400)
+# A Seaport listing paying the offerer at most this much (wei) is "for nothing".
+SECURITY_NFT_ORDER_MIN_PRICE_WEI = env.int("SECURITY_NFT_ORDER_MIN_PRICE_WEI", default=0)
+# Address poisoning: hex characters compared at the start and the end of an address.
+SECURITY_POISONING_PREFIX_CHARS = env.int("SECURITY_POISONING_PREFIX_CHARS", default=4)
+SECURITY_POISONING_SUFFIX_CHARS = env.int("SECURITY_POISONING_SUFFIX_CHARS", default=4)
+# First interaction with a contract younger than this is flagged (0 disables the rule).
+SECURITY_NEW_CONTRACT_SECONDS = env.int("SECURITY_NEW_CONTRACT_SECONDS", default=3600)
+SECURITY_CONTRACT_AGE_CACHE_SECONDS = env.int("SECURITY_CONTRACT_AGE_CACHE_SECONDS", default=86400)
+# Value above history: more than MULTIPLIER x the largest of the last HISTORY_SIZE scans, given MIN_SAMPLES of them.
+SECURITY_VALUE_HISTORY_MULTIPLIER = env.float("SECURITY_VALUE_HISTORY_MULTIPLIER", default=10.0)
+SECURITY_VALUE_HISTORY_MIN_SAMPLES = env.int("SECURITY_VALUE_HISTORY_MIN_SAMPLES", default=3)
+SECURITY_VALUE_HISTORY_SIZE = env.int("SECURITY_VALUE_HISTORY_SIZE", default=100)
+# Velocity: this many operation scans within the window (plus the current one) is a spike (and opens a case).
+SECURITY_VELOCITY_MAX_OPERATIONS = env.int("SECURITY_VELOCITY_MAX_OPERATIONS", default=10)
+SECURITY_VELOCITY_WINDOW_SECONDS = env.int("SECURITY_VELOCITY_WINDOW_SECONDS", default=60)
+# Devices and sessions younger than this are "new".
+SECURITY_NEW_DEVICE_SECONDS = env.int("SECURITY_NEW_DEVICE_SECONDS", default=86400)
+# Repeated sponsorship refusals open a review case.
+SECURITY_SPONSORSHIP_REFUSALS_MAX = env.int("SECURITY_SPONSORSHIP_REFUSALS_MAX", default=5)
+SECURITY_SPONSORSHIP_REFUSALS_WINDOW_SECONDS = env.int("SECURITY_SPONSORSHIP_REFUSALS_WINDOW_SECONDS", default=3600)
+# A threat-list import re-scores the scans of the last N days.
+SECURITY_RESCAN_DAYS = env.int("SECURITY_RESCAN_DAYS", default=7)
+# Verdict: score = sum of the weights of the distinct warning kinds (capped at 100); BLOCK at or above
+# SECURITY_SCORE_BLOCK, WARN at or above SECURITY_SCORE_WARN or when any WARNING/CRITICAL warning is present.
+SECURITY_SCORE_WARN = env.int("SECURITY_SCORE_WARN", default=30)
+SECURITY_SCORE_BLOCK = env.int("SECURITY_SCORE_BLOCK", default=80)
+SECURITY_WARNING_WEIGHTS = {
+    "account_frozen": 100,
+    "sanctioned_address": 100,
+    "threat_listed_address": 100,
+    "balance_drain": 90,
+    "nft_order_underpriced": 90,
+    "address_poisoning": 80,
+    "simulation_reverted": 40,
+    "approval_for_all_unknown_operator": 50,
+    "approval_to_eoa": 50,
+    "permit_to_eoa": 50,
+    "unlimited_approval": 30,
+    "unlimited_permit": 30,
+    "long_lived_permit": 25,
+    "large_outflow": 30,
+    "velocity": 40,
+    "new_contract": 30,
+    "value_above_history": 30,
+    "unknown_spender": 5,
+    "nft_listing": 5,
+    "new_device": 10,
+    "new_session": 5,
+    "default": 10,
+}
+RATE_LIMITS["security_scan"] = env.str("RATE_LIMIT_SECURITY_SCAN", default="60/m")

@@ -1,0 +1,266 @@
+"""The fraud reviewer's admin: the review queue (filters, search, timeline, approve / reject / freeze / unfreeze,
+each through a service and audited), the threat list, trusted addresses, scans and freezes (read-only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
+
+from apps.security import services
+from apps.security.models import (
+    AccountFreeze,
+    KnownAddress,
+    ReviewCase,
+    ReviewCaseEvent,
+    ThreatListEntry,
+    TransactionSimulation,
+)
+from lykos.errors import LykosError
+
+
+class _ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ReviewCaseEventInline(admin.TabularInline):
+    model = ReviewCaseEvent
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "kind", "actor", "message", "data"]
+    readonly_fields = fields
+    verbose_name_plural = "timeline"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ManualCaseForm(forms.ModelForm):
+    class Meta:
+        model = ReviewCase
+        fields = ["user", "priority", "summary"]
+
+
+class FrozenFilter(admin.SimpleListFilter):
+    title = "account frozen"
+    parameter_name = "frozen"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Frozen"), ("no", "Not frozen")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[ReviewCase]) -> QuerySet[ReviewCase]:
+        frozen = AccountFreeze.objects.filter(lifted_at__isnull=True).values("user_id")
+        if self.value() == "yes":
+            return queryset.filter(user_id__in=frozen)
+        if self.value() == "no":
+            return queryset.exclude(user_id__in=frozen)
+        return queryset
+
+
+@admin.register(ReviewCase)
+class ReviewCaseAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "user",
+        "status",
+        "priority",
+        "open_reason",
+        "close_reason",
+        "assignee",
+        "frozen",
+        "opened_at",
+    ]
+    list_filter = ["status", "priority", "open_reason", "close_reason", FrozenFilter, "assignee"]
+    search_fields = ["=id", "=user__id", "user__username", "summary"]
+    date_hierarchy = "opened_at"
+    list_select_related = ["user", "assignee"]
+    inlines = [ReviewCaseEventInline]
+    actions = ["approve", "reject", "freeze_account", "unfreeze_account", "assign_to_me"]
+    readonly_fields = [
+        "user",
+        "status",
+        "priority",
+        "open_reason",
+        "close_reason",
+        "assignee",
+        "opened_by",
+        "summary",
+        "linked_view",
+        "opened_at",
+        "closed_at",
+        "closed_by",
+        "frozen",
+    ]
+    fields = readonly_fields
+
+    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        if obj is None:
+            kwargs["form"] = ManualCaseForm
+            kwargs["fields"] = ManualCaseForm.Meta.fields
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return ManualCaseForm.Meta.fields if obj is None else self.fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [] if obj is None else self.readonly_fields
+
+    def get_inlines(self, request: HttpRequest, obj: Any) -> list[Any]:
+        return [] if obj is None else self.inlines
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: ReviewCase, form: Any, change: bool) -> None:
+        """Manual cases open through the same service as automatic ones (idempotent, audited)."""
+        if change:
+            return
+        case = services.review_case_open(
+            user=obj.user,
+            reason=ReviewCase.OpenReason.MANUAL,
+            priority=obj.priority,
+            opened_by=request.user,
+            summary=obj.summary,
+        )
+        obj.pk = case.pk
+        obj._state.adding = False
+
+    @admin.display(boolean=True, description="frozen")
+    def frozen(self, obj: ReviewCase) -> bool:
+        return services.account_is_frozen(user=obj.user)
+
+    @admin.display(description="linked")
+    def linked_view(self, obj: ReviewCase) -> str:
+        rows = [(key, ", ".join(values)) for key, values in sorted((obj.linked or {}).items())]
+        return format_html("<dl>{}</dl>", format_html_join("", "<dt>{}</dt><dd>{}</dd>", rows)) if rows else "-"
+
+    def _each(self, request: HttpRequest, queryset: QuerySet[ReviewCase], action: Any, done: str) -> None:
+        count = 0
+        for case in queryset:
+            try:
+                action(case)
+            except LykosError as exc:
+                self.message_user(request, f"Case {case.pk}: {exc.message}", messages.ERROR)
+            else:
+                count += 1
+        self.message_user(request, f"{done}: {count} case(s).", messages.SUCCESS)
+
+    @admin.action(description="Approve (legitimate; close the case)")
+    def approve(self, request: HttpRequest, queryset: QuerySet[ReviewCase]) -> None:
+        self._each(
+            request, queryset, lambda c: services.review_case_approve(case_id=c.pk, reviewer=request.user), "Approved"
+        )
+
+    @admin.action(description="Reject (fraudulent; close the case)")
+    def reject(self, request: HttpRequest, queryset: QuerySet[ReviewCase]) -> None:
+        self._each(
+            request, queryset, lambda c: services.review_case_reject(case_id=c.pk, reviewer=request.user), "Rejected"
+        )
+
+    @admin.action(description="Freeze the account (no sponsorship, no submission)")
+    def freeze_account(self, request: HttpRequest, queryset: QuerySet[ReviewCase]) -> None:
+        self._each(
+            request,
+            queryset,
+            lambda c: services.review_case_freeze_account(case_id=c.pk, reviewer=request.user),
+            "Frozen",
+        )
+
+    @admin.action(description="Unfreeze the account")
+    def unfreeze_account(self, request: HttpRequest, queryset: QuerySet[ReviewCase]) -> None:
+        self._each(
+            request,
+            queryset,
+            lambda c: services.review_case_unfreeze_account(case_id=c.pk, reviewer=request.user),
+            "Unfrozen",
+        )
+
+    @admin.action(description="Assign to me")
+    def assign_to_me(self, request: HttpRequest, queryset: QuerySet[ReviewCase]) -> None:
+        self._each(
+            request,
+            queryset,
+            lambda c: services.review_case_assign(case_id=c.pk, assignee=request.user, actor=request.user),
+            "Assigned",
+        )
+
+
+@admin.register(ThreatListEntry)
+class ThreatListEntryAdmin(admin.ModelAdmin):
+    list_display = ["address", "chain", "category", "source", "active", "added_at"]
+    list_filter = ["category", "source", "active", "chain"]
+    search_fields = ["address", "source", "note"]
+    fields = ["address", "chain", "category", "source", "note", "active"]
+    actions = ["deactivate", "activate"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return ["address", "chain"] if obj is not None else []
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # deactivate instead: the history of what was listed stays
+
+    def save_model(self, request: HttpRequest, obj: ThreatListEntry, form: Any, change: bool) -> None:
+        entry, _ = services.threat_entry_upsert(
+            address=obj.address,
+            chain=obj.chain,
+            category=obj.category,
+            source=obj.source,
+            note=obj.note,
+            active=obj.active,
+            actor=request.user,
+        )
+        obj.pk = entry.pk
+        obj._state.adding = False
+
+    def _set_active(self, request: HttpRequest, queryset: QuerySet[ThreatListEntry], active: bool) -> None:
+        for entry in queryset:
+            services.threat_entry_upsert(
+                address=entry.address,
+                chain=entry.chain,
+                category=entry.category,
+                source=entry.source,
+                note=entry.note,
+                active=active,
+                actor=request.user,
+            )
+        self.message_user(request, f"{queryset.count()} entr(y/ies) {'activated' if active else 'deactivated'}.")
+
+    @admin.action(description="Deactivate")
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[ThreatListEntry]) -> None:
+        self._set_active(request, queryset, False)
+
+    @admin.action(description="Activate")
+    def activate(self, request: HttpRequest, queryset: QuerySet[ThreatListEntry]) -> None:
+        self._set_active(request, queryset, True)
+
+
+@admin.register(KnownAddress)
+class KnownAddressAdmin(admin.ModelAdmin):
+    list_display = ["label", "address", "chain", "created_at"]
+    list_filter = ["chain"]
+    search_fields = ["label", "address"]
+
+
+@admin.register(TransactionSimulation)
+class TransactionSimulationAdmin(_ReadOnly):
+    list_display = ["id", "user", "kind", "chain", "action", "score", "status", "from_cache", "created_at"]
+    list_filter = ["kind", "action", "status", "backend", "from_cache"]
+    search_fields = ["=id", "=user__id", "user__username", "account_address"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(AccountFreeze)
+class AccountFreezeAdmin(_ReadOnly):
+    list_display = ["user", "frozen_at", "frozen_by", "lifted_at", "lifted_by", "case"]
+    search_fields = ["=user__id", "user__username"]

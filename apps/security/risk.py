@@ -1,0 +1,380 @@
+"""Risk rules over a decoded simulation. Each rule returns warnings with a stable `kind`; the score and action
+follow in `verdicts.verdict_from`. Every threshold is a setting (see the "security (G0)" block of the settings)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Q
+from django.utils import timezone
+from eth_utils import to_checksum_address
+
+from apps.chain.clients import NodeClient
+from apps.chain.errors import ChainUnavailable
+from apps.security.models import Counterparty, KnownAddress, ThreatListEntry, TransactionSimulation
+from apps.security.verdicts import Warning
+
+_BALANCE_OF = "0x70a08231"  # balanceOf(address)
+
+
+@dataclass
+class RiskContext:
+    user: Any
+    chain: Any
+    account: str  # checksummed account address
+    node: NodeClient | None
+    device: Any = None
+    session: Any = None
+    exclude_simulation_id: Any = None
+    # Addresses that belong to the platform (the account itself, the EntryPoint): never "new" or "unknown".
+    infrastructure: set[str] = field(default_factory=set)
+    _code_cache: dict[str, bool] = field(default_factory=dict)
+
+    def has_code(self, address: str) -> bool | None:
+        if self.node is None:
+            return None
+        if address not in self._code_cache:
+            # Raw JSON-RPC: building web3 contract objects costs more than the node's answer (see bench/).
+            try:
+                self._code_cache[address] = self.node.request("eth_getCode", [address, "latest"]) not in ("0x", None)
+            except ChainUnavailable:
+                return None
+        return self._code_cache[address]
+
+
+# --- lists -------------------------------------------------------------------------------------------------------
+
+
+def threat_matches(addresses: Iterable[str], *, chain: Any) -> dict[str, ThreatListEntry]:
+    addresses = {to_checksum_address(a) for a in addresses if a}
+    if not addresses:
+        return {}
+    chain_filter = Q(chain__isnull=True) | (Q(chain=chain) if chain is not None else Q(pk__in=[]))
+    rows = ThreatListEntry.objects.filter(chain_filter, active=True, address__in=addresses)
+    return {row.address: row for row in rows}
+
+
+def known_addresses(addresses: Iterable[str], *, chain: Any) -> set[str]:
+    addresses = {to_checksum_address(a) for a in addresses if a}
+    chain_filter = Q(chain__isnull=True) | (Q(chain=chain) if chain is not None else Q(pk__in=[]))
+    return set(KnownAddress.objects.filter(chain_filter, address__in=addresses).values_list("address", flat=True))
+
+
+def counterparty_addresses(*, user: Any) -> set[str]:
+    return set(Counterparty.objects.filter(user=user).values_list("address", flat=True))
+
+
+def threat_warnings(addresses: Iterable[str], *, chain: Any, role: str = "touched") -> list[Warning]:
+    warnings = []
+    for address, entry in sorted(threat_matches(addresses, chain=chain).items()):
+        sanctioned = entry.category == ThreatListEntry.Category.SANCTIONED
+        warnings.append(
+            Warning(
+                kind="sanctioned_address" if sanctioned else "threat_listed_address",
+                severity="CRITICAL",
+                message=(
+                    f"{address} is on a sanctions list: interacting with it is not allowed."
+                    if sanctioned
+                    else f"{address} is a known malicious address ({entry.category})."
+                ),
+                evidence={"address": address, "category": entry.category, "source": entry.source, "role": role},
+            )
+        )
+    return warnings
+
+
+# --- rules over a simulation -------------------------------------------------------------------------------------
+
+
+def simulation_warnings(result: dict[str, Any], ctx: RiskContext) -> list[Warning]:
+    warnings: list[Warning] = []
+    if not result["success"]:
+        warnings.append(
+            Warning(
+                kind="simulation_reverted",
+                severity="WARNING",
+                message=f"This transaction would fail: {result['revert_reason']}",
+                evidence={"revert_reason": result["revert_reason"], "revert_data": result["revert_data"]},
+            )
+        )
+        return warnings
+    warnings += threat_warnings(result["touched"], chain=ctx.chain)
+    warnings += _outflow_warnings(result, ctx)
+    warnings += _approval_warnings(result, ctx)
+    counterparties = counterparty_addresses(user=ctx.user)
+    warnings += _poisoning_warnings(result, ctx, counterparties)
+    warnings += _new_contract_warnings(result, ctx, counterparties)
+    warnings += _history_warnings(result, ctx)
+    return warnings
+
+
+def _balance_before(ctx: RiskContext, standard: str, token: str) -> int | None:
+    if ctx.node is None:
+        return None
+    try:
+        if standard == "native":
+            return int(ctx.node.request("eth_getBalance", [ctx.account, "latest"]), 16)
+        data = _BALANCE_OF + bytes.fromhex(ctx.account[2:]).rjust(32, b"\0").hex()
+        answer = ctx.node.request("eth_call", [{"to": token, "data": data}, "latest"])
+        return int(answer, 16) if answer not in ("0x", None) else None
+    except (ChainUnavailable, ValueError):
+        return None
+
+
+def _outflow_warnings(result: dict[str, Any], ctx: RiskContext) -> list[Warning]:
+    """Most of a balance leaving: `balance_drain` when a third party pulls it (transferFrom after an approval),
+    `large_outflow` when the account sends it itself (a "send max" can be legitimate; a pull rarely is)."""
+    warnings = []
+    share = float(settings.SECURITY_DRAIN_SHARE)
+    pulled_by_asset: dict[tuple[str, str], bool] = {}
+    for item in result["transfers"]:
+        if item["from"] == ctx.account:
+            key = (item["standard"], item["token"])
+            pulled_by_asset[key] = pulled_by_asset.get(key, False) or bool(item.get("pulled"))
+    for delta in result["balance_deltas"]:
+        amount = -int(delta["amount"])
+        if amount <= 0:
+            continue
+        standard, token = delta["standard"], delta["token"]
+        pulled = pulled_by_asset.get((standard, token), False)
+        evidence = {"standard": standard, "token": token, "token_id": delta["token_id"], "amount": str(amount)}
+        if standard in ("erc721", "erc1155"):
+            if pulled:
+                warnings.append(
+                    Warning(
+                        "balance_drain",
+                        "CRITICAL",
+                        f"A third-party contract takes your NFT {token} #{delta['token_id']}.",
+                        {**evidence, "pulled": True},
+                    )
+                )
+            continue
+        before = _balance_before(ctx, standard, token)
+        if not before or amount < share * before:
+            continue
+        evidence |= {"balance": str(before), "share": round(amount / before, 4), "pulled": pulled}
+        label = "ETH" if standard == "native" else f"token {token}"
+        if pulled:
+            warnings.append(
+                Warning(
+                    "balance_drain",
+                    "CRITICAL",
+                    f"A third-party contract takes {evidence['share']:.0%} of your {label} balance.",
+                    evidence,
+                )
+            )
+        else:
+            warnings.append(
+                Warning(
+                    "large_outflow", "WARNING", f"You send {evidence['share']:.0%} of your {label} balance.", evidence
+                )
+            )
+    return warnings
+
+
+def _approval_warnings(result: dict[str, Any], ctx: RiskContext) -> list[Warning]:
+    warnings = []
+    unlimited = int(settings.SECURITY_UNLIMITED_ALLOWANCE)
+    approvals = [a for a in result["approvals"] if a["owner"] == ctx.account and int(a["amount"]) > 0]
+    trusted = known_addresses([a["spender"] for a in approvals], chain=ctx.chain)
+    for approval in approvals:
+        spender, amount = approval["spender"], int(approval["amount"])
+        evidence = {
+            "token": approval["token"],
+            "spender": spender,
+            "standard": approval["standard"],
+            "amount": approval["amount"],
+        }
+        if approval["standard"] in ("erc20", "permit2") and amount >= unlimited:
+            warnings.append(
+                Warning(
+                    "unlimited_approval",
+                    "WARNING",
+                    f"You allow {spender} to spend an unlimited amount of token {approval['token']}.",
+                    evidence,
+                )
+            )
+        if approval["standard"] == "approval_for_all" and spender not in trusted:
+            warnings.append(
+                Warning(
+                    "approval_for_all_unknown_operator",
+                    "WARNING",
+                    f"You let an unknown operator, {spender}, move all your NFTs from {approval['token']}.",
+                    evidence,
+                )
+            )
+        if spender not in trusted and ctx.has_code(spender) is False:
+            warnings.append(
+                Warning(
+                    "approval_to_eoa",
+                    "WARNING",
+                    f"You approve {spender}, which is not a contract: approvals to personal wallets are a "
+                    "common phishing pattern.",
+                    evidence,
+                )
+            )
+    return warnings
+
+
+def _hex_body(address: str) -> str:
+    return address.lower().removeprefix("0x")
+
+
+def looks_like(candidate: str, reference: str) -> bool:
+    """Address poisoning: same leading and trailing hex characters, different address."""
+    a, b = _hex_body(candidate), _hex_body(reference)
+    prefix, suffix = int(settings.SECURITY_POISONING_PREFIX_CHARS), int(settings.SECURITY_POISONING_SUFFIX_CHARS)
+    return a != b and a[:prefix] == b[:prefix] and a[-suffix:] == b[-suffix:]
+
+
+def _poisoning_warnings(result: dict[str, Any], ctx: RiskContext, counterparties: set[str]) -> list[Warning]:
+    warnings = []
+    recipients = {t["to"] for t in result["transfers"] if t["from"] == ctx.account and t["to"]}
+    for recipient in sorted(recipients - counterparties):
+        for known in sorted(counterparties):
+            if looks_like(recipient, known):
+                warnings.append(
+                    Warning(
+                        "address_poisoning",
+                        "CRITICAL",
+                        f"{recipient} imitates {known}, an address you have used before: check every character.",
+                        {"recipient": recipient, "resembles": known},
+                    )
+                )
+                break
+    return warnings
+
+
+def contract_deployed_at(ctx: RiskContext, address: str) -> int | None:
+    """Timestamp of the block that first has code at `address` (binary search over eth_getCode; cached, since a
+    deployment block never changes). None when it cannot be told (no node, pruned history)."""
+    if ctx.node is None:
+        return None
+    key = f"security:deployed:{ctx.chain.chain_id if ctx.chain else 0}:{address}"
+    cached = cache.get(key)
+    if cached is not None:
+        return int(cached)
+    try:
+        latest = ctx.node.block_number()
+        low, high = 0, latest
+        while low < high:
+            middle = (low + high) // 2
+            if ctx.node.request("eth_getCode", [address, hex(middle)]) not in ("0x", "", None):
+                high = middle
+            else:
+                low = middle + 1
+        block = ctx.node.request("eth_getBlockByNumber", [hex(low), False])
+    except ChainUnavailable:
+        return None
+    timestamp = int(block["timestamp"], 16)
+    cache.set(key, timestamp, timeout=settings.SECURITY_CONTRACT_AGE_CACHE_SECONDS)
+    return timestamp
+
+
+def _new_contract_warnings(result: dict[str, Any], ctx: RiskContext, counterparties: set[str]) -> list[Warning]:
+    """First interaction with a contract deployed minutes ago (SECURITY_NEW_CONTRACT_SECONDS)."""
+    max_age = int(settings.SECURITY_NEW_CONTRACT_SECONDS)
+    if max_age <= 0:
+        return []
+    candidates = set(result["call_targets"]) | {a["spender"] for a in result["approvals"] if a["owner"] == ctx.account}
+    candidates -= counterparties | ctx.infrastructure
+    candidates -= known_addresses(candidates, chain=ctx.chain)
+    warnings = []
+    now = int(time.time())
+    for address in sorted(candidates):
+        if not ctx.has_code(address):
+            continue
+        deployed_at = contract_deployed_at(ctx, address)
+        if deployed_at is not None and now - deployed_at < max_age:
+            age = max(0, now - deployed_at)
+            warnings.append(
+                Warning(
+                    "new_contract",
+                    "WARNING",
+                    f"You have never used {address}, and it was deployed {age // 60} minute(s) ago.",
+                    {"address": address, "age_seconds": age},
+                )
+            )
+    return warnings
+
+
+def _history_warnings(result: dict[str, Any], ctx: RiskContext) -> list[Warning]:
+    """Value far above what this user usually moves (per asset), over their earlier non-blocked scans."""
+    outflows = {k: int(v) for k, v in result.get("outflows", {}).items()}
+    if not outflows:
+        return []
+    history = (
+        TransactionSimulation.objects.filter(user=ctx.user, status=TransactionSimulation.Status.SUCCESS)
+        .exclude(action=TransactionSimulation.Action.BLOCK)
+        .exclude(pk=ctx.exclude_simulation_id)
+        .order_by("-created_at")
+        .values_list("result", flat=True)[: settings.SECURITY_VALUE_HISTORY_SIZE]
+    )
+    samples: dict[str, list[int]] = {}
+    for past in history:
+        for asset, amount in (past or {}).get("outflows", {}).items():
+            samples.setdefault(asset, []).append(int(amount))
+    warnings = []
+    multiplier = float(settings.SECURITY_VALUE_HISTORY_MULTIPLIER)
+    for asset, amount in sorted(outflows.items()):
+        past = samples.get(asset, [])
+        if len(past) < settings.SECURITY_VALUE_HISTORY_MIN_SAMPLES:
+            continue
+        usual = max(past)
+        if amount > multiplier * usual:
+            warnings.append(
+                Warning(
+                    "value_above_history",
+                    "WARNING",
+                    f"This moves {amount / max(usual, 1):.0f}x more than the largest amount you usually send.",
+                    {"asset": asset, "amount": str(amount), "usual_max": str(usual), "samples": len(past)},
+                )
+            )
+    return warnings
+
+
+# --- rules about the actor ---------------------------------------------------------------------------------------
+
+
+def velocity_count(*, user: Any, exclude_id: Any = None) -> int:
+    since = timezone.now() - timedelta(seconds=settings.SECURITY_VELOCITY_WINDOW_SECONDS)
+    return (
+        TransactionSimulation.objects.filter(
+            user=user,
+            created_at__gte=since,
+            kind__in=[TransactionSimulation.Kind.TRANSACTION, TransactionSimulation.Kind.USER_OPERATION],
+        )
+        .exclude(pk=exclude_id)
+        .count()
+    )
+
+
+def actor_warnings(ctx: RiskContext, *, count_velocity: bool = True) -> list[Warning]:
+    warnings = []
+    if count_velocity:
+        recent = velocity_count(user=ctx.user, exclude_id=ctx.exclude_simulation_id)
+        if recent >= settings.SECURITY_VELOCITY_MAX_OPERATIONS:
+            warnings.append(
+                Warning(
+                    "velocity",
+                    "WARNING",
+                    f"{recent + 1} operations in {settings.SECURITY_VELOCITY_WINDOW_SECONDS} s: unusually fast.",
+                    {"operations": recent + 1, "window_seconds": settings.SECURITY_VELOCITY_WINDOW_SECONDS},
+                )
+            )
+    fresh = timezone.now() - timedelta(seconds=settings.SECURITY_NEW_DEVICE_SECONDS)
+    if ctx.device is not None and ctx.device.created_at >= fresh:
+        warnings.append(
+            Warning("new_device", "INFO", "This device was added recently.", {"device_id": str(ctx.device.pk)})
+        )
+    if ctx.session is not None and ctx.session.created_at >= fresh:
+        warnings.append(
+            Warning("new_session", "INFO", "This session started recently.", {"session_id": str(ctx.session.pk)})
+        )
+    return warnings
