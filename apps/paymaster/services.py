@@ -320,16 +320,21 @@ def transaction_signing_options(*, tx: Transaction) -> dict[str, Any]:
 # --- sign -----------------------------------------------------------------------------------------------
 
 
-def _expire(tx_id: uuid.UUID, *, reason: str = "expired") -> None:
+def _close_unlanded(tx_id: uuid.UUID, *, expected: str, final: str, reason: str) -> None:
+    """An operation that will never land (expired unsigned, or dropped by the bundler) releases its reservation."""
     with transaction.atomic():
         tx = Transaction.objects.select_for_update().get(pk=tx_id)
-        if tx.status != Transaction.Status.PREPARED:
+        if tx.status != expected:
             return
-        tx.status, tx.finished_at = Transaction.Status.EXPIRED, timezone.now()
+        tx.status, tx.finished_at = final, timezone.now()
         tx.save(update_fields=["status", "finished_at"])
         if tx.sponsored:
             sponsorship_release(user_op_hash=tx.user_op_hash, reason=reason)
-        audit_record(event_type="transaction.expired", subject=tx, new_values={"status": tx.status, "reason": reason})
+        audit_record(event_type=f"transaction.{final}", subject=tx, new_values={"status": final, "reason": reason})
+
+
+def _expire(tx_id: uuid.UUID, *, reason: str = "expired") -> None:
+    _close_unlanded(tx_id, expected=Transaction.Status.PREPARED, final=Transaction.Status.EXPIRED, reason=reason)
 
 
 def _account_signature(*, tx: Transaction, passkey: Passkey, credential: dict[str, Any]) -> bytes:
@@ -448,15 +453,7 @@ def transaction_track(*, transaction_id: uuid.UUID) -> bool:
 
 
 def _finish_dropped(tx_id: uuid.UUID) -> None:
-    with transaction.atomic():
-        tx = Transaction.objects.select_for_update().get(pk=tx_id)
-        if tx.status != Transaction.Status.SUBMITTED:
-            return
-        tx.status, tx.finished_at = Transaction.Status.DROPPED, timezone.now()
-        tx.save(update_fields=["status", "finished_at"])
-        if tx.sponsored:
-            sponsorship_release(user_op_hash=tx.user_op_hash, reason="dropped")
-        audit_record(event_type="transaction.dropped", subject=tx, new_values={"status": tx.status})
+    _close_unlanded(tx_id, expected=Transaction.Status.SUBMITTED, final=Transaction.Status.DROPPED, reason="dropped")
 
 
 def _settle(tx_id: uuid.UUID, receipt: dict[str, Any]) -> None:

@@ -1,6 +1,5 @@
 """The embedded defaults of `make run` (SQLite, local memory cache, local secrets file) serve /readyz."""
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -8,19 +7,13 @@ from pathlib import Path
 import requests
 
 from tests.conftest import free_port, wait_for
+from tests.support.dev_server import dev_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_dev_settings_serve_readyz_on_embedded_defaults(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "VAULT_"))}
-    env.update(
-        DJANGO_SETTINGS_MODULE="lykos.settings.dev",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        LOCAL_SECRETS_FILE=str(tmp_path / "dev-secrets.json"),
-        SECRETS_BACKEND="local",
-    )
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=180)
+    env = dev_env(tmp_path)
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
