@@ -64,7 +64,7 @@ def test_log_in_and_consent_in_chromium_then_the_platform_reads_the_granted_clai
     page.fill("#username", "chromium_oauth")
     page.fill("#display_name", "Chromium Person")
     page.click("#signup-button")
-    page.wait_for_selector("#status[data-state='signed-in']", timeout=15000)
+    page.wait_for_selector("#status[data-state='signed-in']", timeout=30000)
     page.context.clear_cookies()  # a fresh browser session: the authorize page must send us to log in
 
     config = requests.get(f"{live_origin}/.well-known/openid-configuration", timeout=10).json()
@@ -79,15 +79,15 @@ def test_log_in_and_consent_in_chromium_then_the_platform_reads_the_granted_clai
     url, state = client.create_authorization_url(config["authorization_endpoint"], code_verifier=verifier)
 
     page.goto(url)
-    page.wait_for_url(lambda url: url.startswith(f"{live_origin}/login?next="), timeout=15000)
+    page.wait_for_url(lambda url: url.startswith(f"{live_origin}/login?next="), timeout=30000)
     page.click("#login-button")  # usernameless: the discoverable passkey picks the user
-    page.wait_for_url(lambda url: url.startswith(f"{live_origin}/o/authorize/"), timeout=15000)
+    page.wait_for_url(lambda url: url.startswith(f"{live_origin}/o/authorize/"), timeout=30000)
     assert page.query_selector("#consent-form"), (page.url, page.content()[:2000])
     assert "Chirp" in page.text_content("#consent-title")
     assert page.is_disabled("#scope-openid")
     page.uncheck("#scope-email")
     page.click("#allow-button")
-    page.wait_for_url(lambda url: url.startswith(f"{redirect_uri}?"), timeout=15000)
+    page.wait_for_url(lambda url: url.startswith(f"{redirect_uri}?"), timeout=30000)
     assert page.text_content("#platform") == "Welcome to the platform"
 
     back = page.url

@@ -16,7 +16,7 @@ def test_sign_up_then_log_in_in_chromium_then_call_the_api(page, live_origin) ->
     page.fill("#username", "browser_user")
     page.fill("#display_name", "Browser User")
     page.click("#signup-button")
-    page.wait_for_selector("#status[data-state='signed-in']", timeout=15000)
+    page.wait_for_selector("#status[data-state='signed-in']", timeout=30000)
     assert "browser_user" in page.text_content("#status")
 
     user = User.objects.get(username="browser_user")
@@ -27,7 +27,7 @@ def test_sign_up_then_log_in_in_chromium_then_call_the_api(page, live_origin) ->
     page.evaluate("sessionStorage.clear()")
     page.goto(f"{live_origin}/login")
     page.click("#login-button")
-    page.wait_for_selector("#status[data-state='signed-in']", timeout=15000)
+    page.wait_for_selector("#status[data-state='signed-in']", timeout=30000)
     assert page.evaluate("document.body.dataset.userId") == str(user.id)
 
     token = page.evaluate("sessionStorage.getItem('lykos.access_token')")
@@ -42,4 +42,4 @@ def test_login_page_reports_a_refusal(page, live_origin) -> None:  # type: ignor
     page.goto(f"{live_origin}/login")
     page.fill("#username", "nobody_here")
     page.click("#login-button")
-    page.wait_for_selector("#status[data-state='error']", timeout=15000)
+    page.wait_for_selector("#status[data-state='error']", timeout=30000)

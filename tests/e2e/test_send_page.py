@@ -19,7 +19,7 @@ def test_sign_up_then_send_a_sponsored_operation_that_lands(
     page.goto(f"{live_origin}/signup")
     page.fill("#username", "browser_sender")
     page.click("#signup-button")
-    page.wait_for_selector("#status[data-state='signed-in']", timeout=15000)
+    page.wait_for_selector("#status[data-state='signed-in']", timeout=30000)
 
     # A friend sends the new account 10 wei; it has nothing to pay gas with.
     account = Account.objects.get(user__username="browser_sender")
@@ -30,11 +30,11 @@ def test_sign_up_then_send_a_sponsored_operation_that_lands(
     before = sponsor_w3.eth.get_balance(RECIPIENT)
 
     page.goto(f"{live_origin}/send")
-    page.wait_for_selector("#chain option", state="attached", timeout=15000)
+    page.wait_for_selector("#chain option", state="attached", timeout=30000)
     page.fill("#to", RECIPIENT)
     page.fill("#amount", "0")
     page.click("#review-button")
-    page.wait_for_selector("#status[data-state='error']", timeout=15000)
+    page.wait_for_selector("#status[data-state='error']", timeout=30000)
     assert "invalid_amount" in page.text_content("#status")
 
     page.fill("#amount", "7")
