@@ -48,8 +48,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, chain_id: int | None, hardfork: str | None, serve: str | None, **options: Any) -> None:
-        # SIGTERM (make, docker, a supervisor) must run the same cleanup as Ctrl-C.
+        # SIGTERM (make, docker, a supervisor) must run the same cleanup as Ctrl-C; and Ctrl-C must work even when
+        # the shell started us with SIGINT ignored (a background job inherits that).
         signal.signal(signal.SIGTERM, _interrupt)
+        signal.signal(signal.SIGINT, _interrupt)
         self.stdout.write("Starting anvil, deploying EntryPoint v0.8 and LyKos contracts, starting alto…")
         # The paymaster trusts the signing key our secrets provider holds (generated on first use).
         chain = start_devchain(chain_id=chain_id, hardfork=hardfork, paymaster_signer=paymaster_signer_address())
