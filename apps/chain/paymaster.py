@@ -151,18 +151,22 @@ def paymaster_typed_data_hash(
     )
 
 
+#: The EIP-712 domain fields our contracts use (name, version, chainId, verifyingContract), as typed-data JSON.
+EIP712_DOMAIN_TYPE = [
+    {"name": "name", "type": "string"},
+    {"name": "version", "type": "string"},
+    {"name": "chainId", "type": "uint256"},
+    {"name": "verifyingContract", "type": "address"},
+]
+
+
 def paymaster_typed_data(
     op: UserOperation, *, paymaster: str, chain_id: int, valid_after: int, valid_until: int
 ) -> dict[str, Any]:
     """The same message as eth_signTypedData_v4 JSON (for a KMS/HSM or wallet that signs typed data itself)."""
     return {
         "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
+            "EIP712Domain": EIP712_DOMAIN_TYPE,
             "UserOperationRequest": [
                 {"name": "sender", "type": "address"},
                 {"name": "nonce", "type": "uint256"},

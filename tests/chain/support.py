@@ -211,12 +211,7 @@ def recovery_typed_data(
     """The EIP-712 message a guardian signs, as a wallet (eth_signTypedData_v4) shows it."""
     return {
         "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
+            "EIP712Domain": paymaster.EIP712_DOMAIN_TYPE,
             "Recovery": [
                 {"name": "newOwners", "type": "PublicKey[]"},
                 {"name": "nonce", "type": "uint256"},
