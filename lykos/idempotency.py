@@ -20,7 +20,7 @@ from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from lykos.errors import Conflict, InvalidRequest, LykosError, RuleRefused
+from lykos.errors import Conflict, InvalidRequest, LykosError, RuleRefused, error_body
 from lykos.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -71,8 +71,6 @@ def idempotent(*, required: bool = False) -> Callable:
                     except LykosError as exc:
                         if exc.http_status >= 500:
                             raise
-                        from lykos.errors import error_body
-
                         response = Response(error_body(exc.code, exc.message, exc.details), status=exc.http_status)
                     if response.status_code >= 500:
                         transaction.set_rollback(True)
@@ -101,3 +99,8 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
     response = Response(record.body, status=record.status_code)
     response["Idempotent-Replayed"] = "true"
     return response
+
+
+def idempotency_records_purge() -> int:
+    """Forget answers older than the retention window (a retry a day later is a new request)."""
+    return IdempotencyRecord.objects.filter(expires_at__lt=timezone.now()).delete()[0]

@@ -11,3 +11,10 @@ def verify_audit_chain_task() -> dict[str, object]:
     """Periodic integrity check of the audit log (read-only, so safe to run twice)."""
     problems = [{"event_id": p.event_id, "problem": p.problem} for p in audit_chain_problems()]
     return {"events": AuditEvent.objects.count(), "intact": not problems, "problems": problems}
+
+
+@shared_task(acks_late=True)
+def purge_idempotency_records_task() -> int:
+    from lykos.idempotency import idempotency_records_purge
+
+    return idempotency_records_purge()

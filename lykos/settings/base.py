@@ -254,6 +254,7 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "verify-audit-chain": {"task": "lykos.tasks.verify_audit_chain_task", "schedule": 3600.0},
+    "purge-idempotency-records": {"task": "lykos.tasks.purge_idempotency_records_task", "schedule": 3600.0},
     "expire-prepared-transactions": {
         "task": "apps.paymaster.tasks.expire_prepared_transactions_task",
         "schedule": 60.0,

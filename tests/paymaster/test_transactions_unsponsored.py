@@ -211,3 +211,19 @@ def test_history_lists_filters_and_hides_other_users(wallet, make_wallet, chain,
     assert other.authed("get", "/api/v1/transactions").json()["results"] == []
     response = sign(other, tx, credential=wallet.authenticator.get(tx["publicKey"]))
     assert response.status_code == 404
+
+
+def test_stored_answers_are_forgotten_after_the_retention_window(wallet, chain, devchain, w3) -> None:  # type: ignore[no-untyped-def]
+    from django.utils import timezone
+
+    from lykos.idempotency import idempotency_records_purge
+    from lykos.models import IdempotencyRecord
+
+    tokens = wallet.sign_up("forgetful")
+    fund(w3, devchain, account_of(tokens, chain.chain_id).address, 10**17)
+    body = {"chain_id": chain.chain_id, "transfer": {"token": "native", "amount": "11", "to": RECIPIENT}}
+    assert prepare(wallet, body, key="purge-key-0001").status_code == 201
+    assert idempotency_records_purge() == 0
+    IdempotencyRecord.objects.update(expires_at=timezone.now())
+    assert idempotency_records_purge() == 1
+    assert not IdempotencyRecord.objects.exists()
