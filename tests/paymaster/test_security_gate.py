@@ -30,9 +30,17 @@ def test_a_block_verdict_stops_the_flow_with_its_warnings(wallet, chain, devchai
     assert ReviewCase.objects.filter(user_id=tokens["user"]["id"], open_reason="block_verdict").exists()
 
 
-def test_a_frozen_account_cannot_prepare_or_submit_until_unfrozen(
-    wallet, admin_user, sponsor_chain, celery_worker
-) -> None:  # type: ignore[no-untyped-def]
+def admin_action(admin_client, case: ReviewCase, action: str) -> None:  # type: ignore[no-untyped-def]
+    """What a reviewer does in the admin: select the case, run the action."""
+    response = admin_client.post(
+        "/admin/security/reviewcase/", {"action": action, "_selected_action": [case.pk]}, follow=True
+    )
+    assert response.status_code == 200
+
+
+def test_a_frozen_account_cannot_prepare_or_submit_until_unfrozen(  # type: ignore[no-untyped-def]
+    wallet, admin_client, admin_user, sponsor_chain, celery_worker
+) -> None:
     SponsorshipPolicy.objects.create(name="Frozen test", global_budget_wei=10**18, deny_risky_operations=False)
     tokens = wallet.sign_up("frozen_sender")
     user = User.objects.get(pk=tokens["user"]["id"])
@@ -43,14 +51,17 @@ def test_a_frozen_account_cannot_prepare_or_submit_until_unfrozen(
     prepared = prepare(wallet, body).json()
     assert prepared["sponsored"] is True
 
-    security.account_freeze(user=user, actor=admin_user, reason="test")
+    case = security.review_case_open(user=user, reason="manual", opened_by=admin_user, summary="looks odd")
+    admin_action(admin_client, case, "freeze_account")
+    assert security.account_is_frozen(user=user)
     refused = prepare(wallet, {**body, "calls": [{**body["calls"][0], "data": "0x01"}]})
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "account_frozen"
     signed = sign(wallet, prepared)
     assert signed.status_code == 403 and signed.json()["error"]["code"] == "account_frozen"
     assert Transaction.objects.get(pk=prepared["id"]).status == "prepared"
 
-    security.account_unfreeze(user=user, actor=admin_user)
+    admin_action(admin_client, case, "unfreeze_account")
+    assert not security.account_is_frozen(user=user)
     assert sign(wallet, prepared).status_code == 200
     assert wait_final(wallet, prepared["id"])["status"] == "included"
 
