@@ -7,6 +7,7 @@ If something is missing, the run stops at once with a message saying what to ins
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -153,10 +154,11 @@ def _clean_cache() -> Iterator[None]:
 # --- Celery -------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def celery_worker(django_db_setup, django_db_blocker, vault_server: VaultServer) -> Iterator[subprocess.Popen]:  # type: ignore[no-untyped-def]
+@contextlib.contextmanager
+def running_celery_worker(
+    *, vault_server: VaultServer, queue: str, extra_env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen]:
     """A real worker process on the test broker, pointed at the test database and the test OpenBao."""
-    from django.conf import settings
     from django.db import connection
 
     from lykos.celery import app
@@ -169,25 +171,12 @@ def celery_worker(django_db_setup, django_db_blocker, vault_server: VaultServer)
         "SECRETS_BACKEND": "vault",
         "VAULT_ADDR": vault_server.addr,
         "VAULT_TOKEN": vault_server.token,
+        **(extra_env or {}),
     }
     app.control.purge()
     hostname = f"lykos-test-{secrets.token_hex(4)}@localhost"
-    process = subprocess.Popen(
-        [
-            str(VENV_BIN / "celery"),
-            "-A",
-            "lykos",
-            "worker",
-            "--pool=solo",
-            "--loglevel=WARNING",
-            "-Q",
-            settings.CELERY_TASK_DEFAULT_QUEUE,
-            "-n",
-            hostname,
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    argv = [str(VENV_BIN / "celery"), "-A", "lykos", "worker", "--pool=solo", "--loglevel=WARNING"]
+    process = subprocess.Popen([*argv, "-Q", queue, "-n", hostname], cwd=ROOT, env=env)
     try:
         wait_for(
             lambda: bool(app.control.ping(destination=[hostname], timeout=0.5)),
@@ -198,6 +187,26 @@ def celery_worker(django_db_setup, django_db_blocker, vault_server: VaultServer)
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker, vault_server: VaultServer) -> Iterator[subprocess.Popen]:  # type: ignore[no-untyped-def]
+    from django.conf import settings
+
+    with running_celery_worker(vault_server=vault_server, queue=settings.CELERY_TASK_DEFAULT_QUEUE) as process:
+        yield process
+
+
+# --- browser pages --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def live_origin(live_server, settings) -> str:  # type: ignore[no-untyped-def]
+    """Passkeys need a real domain: Chromium refuses 127.0.0.1 as an RP ID, localhost is allowed."""
+    origin = live_server.url.replace("127.0.0.1", "localhost")
+    settings.WEBAUTHN_RP_ID = "localhost"
+    settings.WEBAUTHN_ORIGINS = [origin]
+    return origin
 
 
 # --- people using the API -----------------------------------------------------------------------------

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import itertools
 import logging
-import threading
 import time
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 import requests
@@ -180,22 +180,20 @@ def _refused(exc: Exception) -> bool:
     return "NewConnectionError" in text or "Connection refused" in text
 
 
-_clients_lock = threading.Lock()
-_node_clients: dict[str, NodeClient] = {}
-_bundler_clients: dict[str, BundlerClient] = {}
+@cache
+def _node_client(rpc_url: str) -> NodeClient:
+    return NodeClient(rpc_url=rpc_url)
+
+
+@cache
+def _bundler_client(url: str) -> BundlerClient:
+    return BundlerClient(url=url)
 
 
 def get_node_client(chain: Any) -> NodeClient:
-    with _clients_lock:
-        client = _node_clients.get(chain.rpc_url)
-        if client is None:
-            client = _node_clients[chain.rpc_url] = NodeClient(rpc_url=chain.rpc_url)
-        return client
+    """One pooled client per node URL for the process."""
+    return _node_client(chain.rpc_url)
 
 
 def get_bundler_client(chain: Any) -> BundlerClient:
-    with _clients_lock:
-        client = _bundler_clients.get(chain.bundler_url)
-        if client is None:
-            client = _bundler_clients[chain.bundler_url] = BundlerClient(url=chain.bundler_url)
-        return client
+    return _bundler_client(chain.bundler_url)

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import threading
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,13 +20,11 @@ from django.conf import settings
 from django.core.cache import cache
 
 from lykos.errors import DependencyUnavailable
-from lykos.secrets import get_secrets_provider
+from lykos.keyring import Keyring
 
 KEYRING_SECRET = "jwt-signing-keys"
 ALGORITHM = "ES256"
-_KEYRING_TTL_SECONDS = 60
-_keyring_lock = threading.Lock()
-_keyring_cache: tuple[float, dict[str, str]] | None = None
+_keyring = Keyring(secret_name=KEYRING_SECRET, new_private_key=lambda: ec.generate_private_key(ec.SECP256R1()))
 
 
 class TokenInvalid(Exception):
@@ -48,43 +44,13 @@ class AccessClaims:
     jti: str
 
 
-def _new_key_pem() -> str:
-    key = ec.generate_private_key(ec.SECP256R1())
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-
-
-def _new_kid() -> str:
-    return datetime.now(UTC).strftime("%Y%m%d") + "-" + secrets.token_hex(4)
-
-
 def _load_keyring(*, force: bool = False) -> dict[str, str]:
-    global _keyring_cache
-    with _keyring_lock:
-        if not force and _keyring_cache and time.monotonic() - _keyring_cache[0] < _KEYRING_TTL_SECONDS:
-            return _keyring_cache[1]
-        kid = _new_kid()
-        ring = get_secrets_provider().get_or_create_secret(
-            KEYRING_SECRET, lambda: {"current": kid, kid: _new_key_pem()}
-        )
-        _keyring_cache = (time.monotonic(), ring)
-        return ring
+    return _keyring.load(force=force)
 
 
 def signing_key_rotate(*, keep: int = 3) -> str:
     """Make a new signing key current; keep the `keep` newest keys for verifying tokens already issued."""
-    ring = dict(_load_keyring(force=True))
-    kid = _new_kid()
-    ring[kid] = _new_key_pem()
-    ring["current"] = kid
-    kids = sorted(k for k in ring if k != "current")
-    for old in kids[:-keep]:
-        if old != kid:
-            del ring[old]
-    get_secrets_provider().write_secret(KEYRING_SECRET, ring)
-    _load_keyring(force=True)
-    return kid
+    return _keyring.rotate(keep=keep)
 
 
 def public_jwks() -> dict[str, list[dict[str, str]]]:

@@ -64,12 +64,3 @@ def add_virtual_authenticator(page) -> str:  # type: ignore[no-untyped-def]
     )
     page._lykos_cdp = cdp  # keep the session alive as long as the page
     return result["authenticatorId"]
-
-
-@pytest.fixture
-def live_origin(live_server, settings) -> str:  # type: ignore[no-untyped-def]
-    """Passkeys need a real domain: Chromium refuses 127.0.0.1 as an RP ID, localhost is allowed."""
-    origin = live_server.url.replace("127.0.0.1", "localhost")
-    settings.WEBAUTHN_RP_ID = "localhost"
-    settings.WEBAUTHN_ORIGINS = [origin]
-    return origin

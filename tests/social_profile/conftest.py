@@ -21,7 +21,7 @@ from urllib.parse import urljoin
 import pytest
 import requests
 
-from tests.conftest import ROOT, VENV_BIN, free_port, wait_for
+from tests.conftest import free_port, running_celery_worker, wait_for
 from tests.support.authenticator import SoftAuthenticator
 
 EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
@@ -142,18 +142,7 @@ def social_worker(  # type: ignore[no-untyped-def]
     django_db_setup, django_db_blocker, vault_server, s3_server: S3Server, clamd_server: Clamd
 ) -> Iterator[subprocess.Popen]:
     """A Celery worker on this app's own queue, configured for the test S3 server and clamd."""
-    from django.db import connection
-
-    from lykos.celery import app
-
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "lykos.settings.test",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "SECRETS_BACKEND": "vault",
-        "VAULT_ADDR": vault_server.addr,
-        "VAULT_TOKEN": vault_server.token,
+    extra_env = {
         "MEDIA_STORAGE_BACKEND": "s3",
         "MEDIA_S3_BUCKET": BUCKET,
         "MEDIA_S3_ENDPOINT_URL": s3_server.endpoint,
@@ -161,20 +150,8 @@ def social_worker(  # type: ignore[no-untyped-def]
         "SOCIAL_PROFILE_TASK_QUEUE": TASK_QUEUE,
         "MEDIA_MAX_IMAGE_BYTES": str(MAX_IMAGE_BYTES),
     }
-    app.control.purge()
-    hostname = f"lykos-social-{secrets.token_hex(4)}@localhost"
-    argv = [str(VENV_BIN / "celery"), "-A", "lykos", "worker", "--pool=solo", "--loglevel=WARNING"]
-    process = subprocess.Popen(
-        [*argv, "-Q", TASK_QUEUE, "-n", hostname],
-        cwd=ROOT,
-        env=env,
-    )
-    try:
-        wait_for(lambda: bool(app.control.ping(destination=[hostname], timeout=0.5)), timeout=60, what="worker")
+    with running_celery_worker(vault_server=vault_server, queue=TASK_QUEUE, extra_env=extra_env) as process:
         yield process
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 # --- platforms and people -------------------------------------------------------------------------------
@@ -327,12 +304,3 @@ class Person:
 @pytest.fixture
 def make_person(live_origin):  # type: ignore[no-untyped-def]
     return lambda: Person(origin=live_origin, authenticator=SoftAuthenticator(origin=live_origin))
-
-
-@pytest.fixture
-def live_origin(live_server, settings) -> str:  # type: ignore[no-untyped-def]
-    """Passkeys need a domain: the live server as http://localhost:PORT, and the relying party to match."""
-    origin = live_server.url.replace("127.0.0.1", "localhost")
-    settings.WEBAUTHN_RP_ID = "localhost"
-    settings.WEBAUTHN_ORIGINS = [origin]
-    return origin
