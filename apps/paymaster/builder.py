@@ -6,8 +6,6 @@ no row lock (a sponsorship budget) is held across a round trip to the node or th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.conf import settings
 
 from apps.chain import paymaster as paymaster_codec
@@ -22,12 +20,6 @@ from lykos.errors import RuleRefused
 class InsufficientGasFunds(RuleRefused):
     code = "insufficient_funds"
     default_message = "The account cannot cover this transaction's gas."
-
-
-@dataclass(frozen=True)
-class BuiltOperation:
-    op: UserOperation
-    deployed: bool
 
 
 def _with_margin(value: int, percent: int) -> int:
@@ -51,7 +43,7 @@ def build_user_operation(
     node: NodeClient,
     bundler: BundlerClient,
     min_nonce: int = 0,
-) -> BuiltOperation:
+) -> UserOperation:
     """An unsigned operation with estimated gas. `sponsored_shape` adds the paymaster with a stub signature, so
     the estimate covers the paymaster's validation; the real paymaster signature is added after the decision."""
     deployed = account.deployed or node.is_deployed(account.address)
@@ -99,4 +91,4 @@ def build_user_operation(
             paymaster_verification_gas_limit=_with_margin(estimate.get("paymasterVerificationGasLimit", 0), gas_margin),
             paymaster_post_op_gas_limit=_with_margin(estimate.get("paymasterPostOpGasLimit", 0), gas_margin),
         )
-    return BuiltOperation(op=op, deployed=deployed)
+    return op

@@ -7,6 +7,7 @@ send itself, which happens under the row lock precisely so that only one process
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from datetime import timedelta
@@ -197,22 +198,21 @@ def transaction_prepare(
     use_paymaster = bool(chain.paymaster) and sponsorship != "none"
     if sponsorship == "required" and not use_paymaster:
         raise SponsorshipRefused(details={"rule": "no_paymaster_on_chain", "refusals": []})
-    min_nonce = _next_free_nonce(account)
-    built = build_user_operation(
+    build = functools.partial(
+        build_user_operation,
         chain=chain,
         account=account,
         calls=calls,
         signer=signer,
-        sponsored_shape=use_paymaster,
         node=node,
         bundler=bundler,
-        min_nonce=min_nonce,
+        min_nonce=_next_free_nonce(account),
     )
-    verdict = scanning.scan(user=user, chain=chain, account=account, calls=calls, user_op=built.op)
+    op = build(sponsored_shape=use_paymaster)
+    verdict = scanning.scan(user=user, chain=chain, account=account, calls=calls, user_op=op)
     if verdict.action == "BLOCK":
         raise RiskBlocked(details={"verdict": verdict.as_dict()})
 
-    op = built.op
     sponsor_request = _request_for(
         user=user, chain=chain, account=account, calls=calls, max_cost=op.max_cost(), verdict=verdict
     )
@@ -225,17 +225,7 @@ def transaction_prepare(
             if sponsorship == "required":
                 raise SponsorshipRefused(details={"rule": decision.rule, "refusals": refusals})
             # The user pays: rebuild without the paymaster (its fields change the gas) and check funds.
-            built = build_user_operation(
-                chain=chain,
-                account=account,
-                calls=calls,
-                signer=signer,
-                sponsored_shape=False,
-                node=node,
-                bundler=bundler,
-                min_nonce=min_nonce,
-            )
-            op = built.op
+            op = build(sponsored_shape=False)
     if not op.paymaster:
         _check_funds(node=node, chain=chain, account=account, calls=calls, gas_cost=op.max_cost())
     else:
