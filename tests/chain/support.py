@@ -6,9 +6,12 @@ through alto's eth_sendUserOperation to the real EntryPoint v0.8 on anvil.
 
 from __future__ import annotations
 
+import json
 import secrets
+import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -327,4 +330,33 @@ def build_sponsored(
             valid_until=valid_until,
             private_key=paymaster_key,
         )
+    )
+
+
+def run_erc7677_client(
+    wallet: Wallet, *, paymaster_url: str, calls: Sequence[Call], policy_id: str
+) -> subprocess.CompletedProcess[str]:
+    """Run contracts/erc7677_client.mjs (viem's ERC-7677 paymaster client) for `wallet`'s next operation."""
+    chain = wallet.chain
+    script_input = {
+        "rpcUrl": chain.rpc_url,
+        "bundlerUrl": chain.bundler_url,
+        "paymasterUrl": paymaster_url,
+        "chainId": chain.chain_id,
+        "entryPoint": chain.entry_point,
+        "account": wallet.address,
+        "factory": chain.factory,
+        "factoryData": "0x" + userops.encode_create_account(wallet.owner.qx, wallet.owner.qy, wallet.salt).hex(),
+        "calls": [{"to": c.target, "value": hex(c.value), "data": "0x" + c.data.hex()} for c in calls],
+        "dummySignature": "0x"
+        + userops.dummy_account_signature(signer=signer_of(chain, wallet.owner), origin=ORIGIN).hex(),
+        "paymasterContext": {"policyId": policy_id},
+        "verificationGasMargin": userops.verification_gas_margin(p256_precompile=chain.p256_precompile),
+    }
+    return subprocess.run(
+        ["node", "contracts/erc7677_client.mjs", json.dumps(script_input)],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=90,
     )

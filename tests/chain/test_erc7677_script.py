@@ -9,7 +9,6 @@ the passkey and sends it to alto.
 from __future__ import annotations
 
 import json
-import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from web3 import Web3
 from apps.chain import paymaster, userops
 from apps.chain.devchain import DevChain, paymaster_deposit
 from apps.chain.userops import Call, UserOperation
-from tests.chain.support import ORIGIN, Wallet, latest_timestamp, paymaster_key, signer_of
+from tests.chain.support import ORIGIN, Wallet, latest_timestamp, paymaster_key, run_erc7677_client, signer_of
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "contracts" / "erc7677_client.mjs"
@@ -108,25 +107,7 @@ def endpoint(devchain: DevChain, w3: Web3) -> Iterator[PaymasterEndpoint]:
 
 
 def _run_script(wallet: Wallet, endpoint: PaymasterEndpoint, calls: list[Call], policy_id: str) -> Any:
-    chain = wallet.chain
-    script_input = {
-        "rpcUrl": chain.rpc_url,
-        "bundlerUrl": chain.bundler_url,
-        "paymasterUrl": endpoint.url,
-        "chainId": chain.chain_id,
-        "entryPoint": chain.entry_point,
-        "account": wallet.address,
-        "factory": chain.factory,
-        "factoryData": "0x" + userops.encode_create_account(wallet.owner.qx, wallet.owner.qy, wallet.salt).hex(),
-        "calls": [{"to": c.target, "value": hex(c.value), "data": "0x" + c.data.hex()} for c in calls],
-        "dummySignature": "0x"
-        + userops.dummy_account_signature(signer=signer_of(chain, wallet.owner), origin=ORIGIN).hex(),
-        "paymasterContext": {"policyId": policy_id},
-        "verificationGasMargin": userops.verification_gas_margin(p256_precompile=chain.p256_precompile),
-    }
-    return subprocess.run(
-        ["node", str(SCRIPT), json.dumps(script_input)], cwd=ROOT, capture_output=True, text=True, timeout=60
-    )
+    return run_erc7677_client(wallet, paymaster_url=endpoint.url, calls=calls, policy_id=policy_id)
 
 
 def test_viem_erc7677_client_prepares_an_op_that_alto_includes(

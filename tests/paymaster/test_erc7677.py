@@ -1,7 +1,6 @@
 """/rpc/paymaster: the ERC-7677 paymaster service, driven by viem's own paymaster client (from npm)."""
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,7 @@ from apps.chain.devchain import paymaster_deposit
 from apps.chain.userops import Call, UserOperation
 from apps.paymaster.erc7677 import api_key_create, external_sponsorships_settle
 from apps.paymaster.models import SponsorshipLedgerEntry, SponsorshipPolicy
-from tests.chain.support import ORIGIN, Wallet, signer_of
+from tests.chain.support import Wallet, run_erc7677_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -71,27 +70,8 @@ def test_viem_paymaster_client_gets_sponsorship_that_alto_includes(
     chain, w3 = sponsor_devchain, sponsor_w3
     wallet = Wallet.new(chain, w3)
     calls = [Call(target=BURN), Call(target=BURN, data=b"\x12\x34")]
-    script_input = {
-        "rpcUrl": chain.rpc_url,
-        "bundlerUrl": chain.bundler_url,
-        "paymasterUrl": f"{live_server.url}/rpc/paymaster?apikey={key}",
-        "chainId": chain.chain_id,
-        "entryPoint": chain.entry_point,
-        "account": wallet.address,
-        "factory": chain.factory,
-        "factoryData": "0x" + userops.encode_create_account(wallet.owner.qx, wallet.owner.qy, wallet.salt).hex(),
-        "calls": [{"to": c.target, "value": hex(c.value), "data": "0x" + c.data.hex()} for c in calls],
-        "dummySignature": "0x"
-        + userops.dummy_account_signature(signer=signer_of(chain, wallet.owner), origin=ORIGIN).hex(),
-        "paymasterContext": {"policyId": str(policy.id)},
-        "verificationGasMargin": userops.verification_gas_margin(p256_precompile=chain.p256_precompile),
-    }
-    result = subprocess.run(
-        ["node", "contracts/erc7677_client.mjs", json.dumps(script_input)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=90,
+    result = run_erc7677_client(
+        wallet, paymaster_url=f"{live_server.url}/rpc/paymaster?apikey={key}", calls=calls, policy_id=str(policy.id)
     )
     assert result.returncode == 0, result.stderr
     op = UserOperation.from_rpc(json.loads(result.stdout))
