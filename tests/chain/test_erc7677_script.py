@@ -13,7 +13,6 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,8 +24,6 @@ from apps.chain.devchain import DevChain, paymaster_deposit
 from apps.chain.userops import Call, UserOperation
 from tests.chain.support import ORIGIN, Wallet, latest_timestamp, paymaster_key, run_erc7677_client, signer_of
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "contracts" / "erc7677_client.mjs"
 BURN = "0x000000000000000000000000000000000000dEaD"
 POLICY_ID = "sp_test_policy"
 

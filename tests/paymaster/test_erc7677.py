@@ -1,7 +1,6 @@
 """/rpc/paymaster: the ERC-7677 paymaster service, driven by viem's own paymaster client (from npm)."""
 
 import json
-from pathlib import Path
 
 import pytest
 import requests
@@ -15,7 +14,6 @@ from tests.chain.support import Wallet, run_erc7677_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ROOT = Path(__file__).resolve().parents[2]
 BURN = "0x000000000000000000000000000000000000dEaD"
 
 
