@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from apps.chain import paymaster as paymaster_codec
-from apps.chain import userops
+from apps.chain import paymaster_data, userops
 from apps.chain.clients import BundlerClient, NodeClient
 from apps.chain.errors import RejectedByAccount
 from apps.chain.models import Account, Chain
@@ -70,7 +69,7 @@ def build_user_operation(
     margin = settings.USER_OP_FEE_MARGIN_PERCENT
     op = op.replace(max_fee_per_gas=_with_margin(max_fee, margin), max_priority_fee_per_gas=max_priority)
     if sponsored_shape:
-        op = op.replace(paymaster=chain.paymaster, paymaster_data=paymaster_codec.dummy_paymaster_data())
+        op = op.replace(paymaster=chain.paymaster, paymaster_data=paymaster_data.dummy_paymaster_data())
     try:
         estimate = bundler.estimate_user_operation_gas(op.to_rpc(), entry_point=chain.entry_point)
     except RejectedByAccount as exc:

@@ -24,8 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from eth_utils import to_checksum_address
 
-from apps.chain import paymaster as paymaster_codec
-from apps.chain import userops
+from apps.chain import paymaster_data, userops
 from apps.chain.clients import get_node_client
 from apps.chain.models import Chain
 from apps.chain.userops import UserOperation
@@ -118,11 +117,11 @@ def _request(op: UserOperation, chain: Chain) -> SponsorshipRequest:
 
 def _stub(key: PaymasterApiKey, params: Any) -> dict[str, Any]:
     op, chain, context = _parse(params)
-    stub_gas = paymaster_codec.PAYMASTER_VERIFICATION_GAS_LIMIT
+    stub_gas = paymaster_data.PAYMASTER_VERIFICATION_GAS_LIMIT
     candidate = op.replace(
         paymaster=chain.paymaster,
         paymaster_verification_gas_limit=stub_gas,
-        paymaster_post_op_gas_limit=paymaster_codec.PAYMASTER_POST_OP_GAS_LIMIT,
+        paymaster_post_op_gas_limit=paymaster_data.PAYMASTER_POST_OP_GAS_LIMIT,
     )
     decision = sponsorship_evaluate(request=_request(candidate, chain), policies=_policies(key, context))
     if not decision.sponsored:
@@ -132,9 +131,9 @@ def _stub(key: PaymasterApiKey, params: Any) -> dict[str, Any]:
     return {
         "sponsor": {"name": settings.PAYMASTER_SPONSOR_NAME},
         "paymaster": to_checksum_address(chain.paymaster),
-        "paymasterData": "0x" + paymaster_codec.dummy_paymaster_data().hex(),
+        "paymasterData": "0x" + paymaster_data.dummy_paymaster_data().hex(),
         "paymasterVerificationGasLimit": hex(stub_gas),
-        "paymasterPostOpGasLimit": hex(paymaster_codec.PAYMASTER_POST_OP_GAS_LIMIT),
+        "paymasterPostOpGasLimit": hex(paymaster_data.PAYMASTER_POST_OP_GAS_LIMIT),
         "isFinal": False,
     }
 
@@ -143,8 +142,8 @@ def _data(key: PaymasterApiKey, params: Any) -> dict[str, Any]:
     op, chain, context = _parse(params)
     if not op.paymaster_verification_gas_limit:
         op = op.replace(
-            paymaster_verification_gas_limit=paymaster_codec.PAYMASTER_VERIFICATION_GAS_LIMIT,
-            paymaster_post_op_gas_limit=paymaster_codec.PAYMASTER_POST_OP_GAS_LIMIT,
+            paymaster_verification_gas_limit=paymaster_data.PAYMASTER_VERIFICATION_GAS_LIMIT,
+            paymaster_post_op_gas_limit=paymaster_data.PAYMASTER_POST_OP_GAS_LIMIT,
         )
     op = op.replace(paymaster=chain.paymaster)
     ttl = settings.TRANSACTION_PREPARE_TTL_SECONDS
@@ -158,7 +157,7 @@ def _data(key: PaymasterApiKey, params: Any) -> dict[str, Any]:
             raise RpcError(
                 REFUSED, f"Sponsorship refused: {decision.rule}", {"rule": decision.rule, "refusals": decision.refusals}
             )
-        data = paymaster_codec.sign_paymaster_data(
+        data = paymaster_data.sign_paymaster_data(
             op,
             paymaster=chain.paymaster,
             chain_id=chain.chain_id,

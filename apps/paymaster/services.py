@@ -18,8 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from webauthn.helpers import base64url_to_bytes
 
-from apps.chain import paymaster as paymaster_codec
-from apps.chain import userops
+from apps.chain import paymaster_data, userops
 from apps.chain.clients import get_bundler_client, get_node_client
 from apps.chain.errors import BundlerError, BundlerUnavailable
 from apps.chain.models import Account, Chain
@@ -263,7 +262,7 @@ def transaction_prepare(
                     raise SponsorshipRefused(details={"rule": decision.rule, "refusals": decision.refusals})
                 raise SponsorshipChanged(details={"rule": decision.rule})
             op = op.replace(
-                paymaster_data=paymaster_codec.sign_paymaster_data(
+                paymaster_data=paymaster_data.sign_paymaster_data(
                     op,
                     paymaster=chain.paymaster,
                     chain_id=chain.chain_id,

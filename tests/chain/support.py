@@ -23,7 +23,7 @@ from web3.contract import Contract
 from web3.exceptions import ContractCustomError
 from web3.logs import DISCARD
 
-from apps.chain import contracts, paymaster, userops
+from apps.chain import contracts, paymaster_data, userops
 from apps.chain.devchain import DevChain
 from apps.chain.userops import Call, UserOperation
 from tests.support.authenticator import SoftAuthenticator, SoftCredential, b64url_decode, der_to_rs, high_s
@@ -214,7 +214,7 @@ def recovery_typed_data(
     """The EIP-712 message a guardian signs, as a wallet (eth_signTypedData_v4) shows it."""
     return {
         "types": {
-            "EIP712Domain": paymaster.EIP712_DOMAIN_TYPE,
+            "EIP712Domain": paymaster_data.EIP712_DOMAIN_TYPE,
             "Recovery": [
                 {"name": "newOwners", "type": "PublicKey[]"},
                 {"name": "nonce", "type": "uint256"},
@@ -309,7 +309,7 @@ def build_sponsored(
             factory_data=userops.encode_create_account(wallet.owner.qx, wallet.owner.qy, wallet.salt),
         )
     max_fee, max_priority = userops.bundler_gas_price(chain.bundler_url)
-    op = paymaster.with_paymaster(
+    op = paymaster_data.with_paymaster(
         op.replace(max_fee_per_gas=max_fee, max_priority_fee_per_gas=max_priority), paymaster=chain.paymaster
     )
     estimate = userops.estimate_user_operation_gas(chain.bundler_url, op, entry_point=chain.entry_point)
@@ -322,7 +322,7 @@ def build_sponsored(
     if valid_until is None:
         valid_until = latest_timestamp(wallet.w3) + 600
     return op.replace(
-        paymaster_data=paymaster.sign_paymaster_data(
+        paymaster_data=paymaster_data.sign_paymaster_data(
             op,
             paymaster=chain.paymaster,
             chain_id=chain.chain_id,

@@ -1,7 +1,7 @@
 """contracts/erc7677_client.mjs: viem's ERC-7677 paymaster client, sponsored by our paymaster, included by alto.
 
 The endpoint here is a stand-in for the Django `/rpc/paymaster` view: a loopback JSON-RPC server that answers
-pm_getPaymasterStubData / pm_getPaymasterData with apps.chain.paymaster (dummy data, then the signer's signature
+pm_getPaymasterStubData / pm_getPaymasterData with apps.chain.paymaster_data (dummy data, then the signer's signature
 over the op viem estimated). viem decides when to call it; the test checks that it did, signs the printed op with
 the passkey and sends it to alto.
 """
@@ -19,7 +19,7 @@ import pytest
 from eth_account import Account
 from web3 import Web3
 
-from apps.chain import paymaster, userops
+from apps.chain import paymaster_data, userops
 from apps.chain.devchain import DevChain, paymaster_deposit
 from apps.chain.userops import Call, UserOperation
 from tests.chain.support import ORIGIN, Wallet, latest_timestamp, paymaster_key, run_erc7677_client, signer_of
@@ -47,16 +47,16 @@ class PaymasterEndpoint:
         if method == "pm_getPaymasterStubData":
             return {
                 "paymaster": self.chain.paymaster,
-                "paymasterData": "0x" + paymaster.dummy_paymaster_data().hex(),
-                "paymasterVerificationGasLimit": hex(paymaster.PAYMASTER_VERIFICATION_GAS_LIMIT),
-                "paymasterPostOpGasLimit": hex(paymaster.PAYMASTER_POST_OP_GAS_LIMIT),
+                "paymasterData": "0x" + paymaster_data.dummy_paymaster_data().hex(),
+                "paymasterVerificationGasLimit": hex(paymaster_data.PAYMASTER_VERIFICATION_GAS_LIMIT),
+                "paymasterPostOpGasLimit": hex(paymaster_data.PAYMASTER_POST_OP_GAS_LIMIT),
                 "isFinal": False,
             }
         if method == "pm_getPaymasterData":
             op = UserOperation.from_rpc(op_json)
-            if op.paymaster_verification_gas_limit != paymaster.PAYMASTER_VERIFICATION_GAS_LIMIT:
+            if op.paymaster_verification_gas_limit != paymaster_data.PAYMASTER_VERIFICATION_GAS_LIMIT:
                 raise ValueError("paymaster gas limits differ from the stub's")
-            data = paymaster.sign_paymaster_data(
+            data = paymaster_data.sign_paymaster_data(
                 op,
                 paymaster=self.chain.paymaster,
                 chain_id=self.chain.chain_id,
@@ -129,12 +129,12 @@ def test_viem_erc7677_client_prepares_an_op_that_alto_includes(
     assert op.factory == devchain.factory  # undeployed: viem kept the factory args
     assert op.call_data == userops.encode_execute(calls)  # the script's ERC-7821 encoding matches ours
     assert op.paymaster == devchain.paymaster
-    assert op.paymaster_verification_gas_limit == paymaster.PAYMASTER_VERIFICATION_GAS_LIMIT
+    assert op.paymaster_verification_gas_limit == paymaster_data.PAYMASTER_VERIFICATION_GAS_LIMIT
     assert op.signature == userops.dummy_account_signature(signer=signer_of(devchain, wallet.owner), origin=ORIGIN)
     assert (op.max_fee_per_gas, op.max_priority_fee_per_gas) == userops.bundler_gas_price(devchain.bundler_url)
     # The printed paymasterData is the endpoint's signature over exactly the printed op.
-    valid_after, valid_until, signature = paymaster.decode_paymaster_data(op.paymaster_data)
-    digest = paymaster.paymaster_typed_data_hash(
+    valid_after, valid_until, signature = paymaster_data.decode_paymaster_data(op.paymaster_data)
+    digest = paymaster_data.paymaster_typed_data_hash(
         op, paymaster=devchain.paymaster, chain_id=devchain.chain_id, valid_after=valid_after, valid_until=valid_until
     )
     recovered = Account._recover_hash(digest, vrs=(signature[64], signature[:32], signature[32:64]))

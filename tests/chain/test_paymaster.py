@@ -15,7 +15,7 @@ from eth_account.messages import encode_typed_data
 from eth_utils import keccak
 from web3 import Web3
 
-from apps.chain import contracts, paymaster, userops
+from apps.chain import contracts, paymaster_data, userops
 from apps.chain.devchain import (
     DevChain,
     paymaster_deposit,
@@ -66,7 +66,7 @@ AA32 = "-32503: UserOperation reverted with reason: AA32 paymaster expired or no
 def test_typed_data_hash_equals_the_contracts_and_eth_accounts(chain_and_w3: tuple[DevChain, Web3]) -> None:
     chain, w3 = chain_and_w3
     wallet = Wallet.new(chain, w3)
-    op = paymaster.with_paymaster(
+    op = paymaster_data.with_paymaster(
         UserOperation(
             sender=wallet.address,
             nonce=7,
@@ -84,17 +84,17 @@ def test_typed_data_hash_equals_the_contracts_and_eth_accounts(chain_and_w3: tup
         post_op_gas_limit=77,
     )
     window = {"valid_after": 1_700_000_000, "valid_until": 1_800_000_000}
-    ours = paymaster.paymaster_typed_data_hash(op, paymaster=chain.paymaster, chain_id=chain.chain_id, **window)
+    ours = paymaster_data.paymaster_typed_data_hash(op, paymaster=chain.paymaster, chain_id=chain.chain_id, **window)
     on_chain = _paymaster(w3, chain).functions.getHash(op.packed(), 1_700_000_000, 1_800_000_000).call()
-    typed = paymaster.paymaster_typed_data(op, paymaster=chain.paymaster, chain_id=chain.chain_id, **window)
+    typed = paymaster_data.paymaster_typed_data(op, paymaster=chain.paymaster, chain_id=chain.chain_id, **window)
     signable = encode_typed_data(full_message=typed)
     assert ours == on_chain == keccak(b"\x19" + signable.version + signable.header + signable.body)
     # The paymaster gas limits and the window are covered; the paymasterData itself is not (it holds the signature).
-    other = paymaster.paymaster_typed_data_hash(
+    other = paymaster_data.paymaster_typed_data_hash(
         op.replace(paymaster_post_op_gas_limit=78), paymaster=chain.paymaster, chain_id=chain.chain_id, **window
     )
     assert other != ours
-    assert ours == paymaster.paymaster_typed_data_hash(
+    assert ours == paymaster_data.paymaster_typed_data_hash(
         op.replace(paymaster_data=b"\x01" * 77), paymaster=chain.paymaster, chain_id=chain.chain_id, **window
     )
 
@@ -102,7 +102,7 @@ def test_typed_data_hash_equals_the_contracts_and_eth_accounts(chain_and_w3: tup
 def test_paymaster_data_layout() -> None:
     key = Account.create()
     op = UserOperation(sender=key.address, nonce=0, call_data=b"")
-    data = paymaster.sign_paymaster_data(
+    data = paymaster_data.sign_paymaster_data(
         op,
         paymaster=key.address,
         chain_id=1,
@@ -110,17 +110,23 @@ def test_paymaster_data_layout() -> None:
         valid_until=6,
         private_key=bytes(key.key),
     )
-    assert len(data) == paymaster.PAYMASTER_DATA_LENGTH == 77
+    assert len(data) == paymaster_data.PAYMASTER_DATA_LENGTH == 77
     assert data[:6] == (5).to_bytes(6, "big") and data[6:12] == (6).to_bytes(6, "big")
-    assert paymaster.decode_paymaster_data(data) == (5, 6, data[12:])
-    digest = paymaster.paymaster_typed_data_hash(op, paymaster=key.address, chain_id=1, valid_after=5, valid_until=6)
+    assert paymaster_data.decode_paymaster_data(data) == (5, 6, data[12:])
+    digest = paymaster_data.paymaster_typed_data_hash(
+        op, paymaster=key.address, chain_id=1, valid_after=5, valid_until=6
+    )
     signature = data[12:]
     assert Account._recover_hash(digest, vrs=(signature[64], signature[:32], signature[32:64])) == key.address
-    assert len(paymaster.dummy_paymaster_data()) == len(paymaster.dummy_paymaster_data(valid_until=2**47 - 1)) == 77
-    with pytest.raises(paymaster.PaymasterDataError):
-        paymaster.paymaster_data(valid_after=0, valid_until=2**48, signature=bytes(65))
-    with pytest.raises(paymaster.PaymasterDataError):
-        paymaster.paymaster_data(valid_after=0, valid_until=0, signature=bytes(64))
+    assert (
+        len(paymaster_data.dummy_paymaster_data())
+        == len(paymaster_data.dummy_paymaster_data(valid_until=2**47 - 1))
+        == 77
+    )
+    with pytest.raises(paymaster_data.PaymasterDataError):
+        paymaster_data.paymaster_data(valid_after=0, valid_until=2**48, signature=bytes(65))
+    with pytest.raises(paymaster_data.PaymasterDataError):
+        paymaster_data.paymaster_data(valid_after=0, valid_until=0, signature=bytes(64))
 
 
 # --- sponsored operations ----------------------------------------------------------------------------------------
@@ -317,4 +323,4 @@ def test_extra_gas_of_a_sponsored_operation(devchain: DevChain, w3: Web3) -> Non
     print("\nsponsored vs self-paid:", numbers)
     extra = numbers["sponsored_actual_gas_used"] - numbers["self_paid_actual_gas_used"]
     assert 5_000 < extra < 40_000, numbers
-    assert validation < paymaster.PAYMASTER_VERIFICATION_GAS_LIMIT // 2, numbers
+    assert validation < paymaster_data.PAYMASTER_VERIFICATION_GAS_LIMIT // 2, numbers
