@@ -5,17 +5,21 @@ transient failures and typed errors. Services receive them as arguments; `get_*_
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 import requests
+from eth_typing import BlockIdentifier, HexStr
 from eth_utils import to_checksum_address
 from requests.adapters import HTTPAdapter
-from web3 import Web3
+from web3 import HTTPProvider, Web3
 from web3.exceptions import ContractLogicError, Web3Exception
+from web3.types import RPCEndpoint, TxParams
 
 from apps.chain import contracts
 from apps.chain.errors import BundlerUnavailable, ChainUnavailable, bundler_error
@@ -35,6 +39,51 @@ ERC20_BALANCE_ABI = [
 # Failures worth another try: the request may not have reached the server, or the server was restarting.
 _TRANSIENT = (requests.ConnectionError, requests.Timeout)
 _TRANSIENT_HTTP = {429, 502, 503, 504}
+
+
+BlockId = int | str  # a block number, or a tag such as "latest"
+
+
+@dataclass(frozen=True)
+class RpcCall:
+    """One read of a JSON-RPC batch. Build them with the `*_call` helpers below rather than by hand."""
+
+    method: str
+    params: tuple[Any, ...]
+
+
+def code_call(address: str, *, block: BlockId = "latest") -> RpcCall:
+    return RpcCall("eth_getCode", (to_checksum_address(address), _block_hex(block)))
+
+
+def balance_call(address: str, *, block: BlockId = "latest") -> RpcCall:
+    return RpcCall("eth_getBalance", (to_checksum_address(address), _block_hex(block)))
+
+
+def eth_call_call(*, to: str, data: bytes, block: BlockId = "latest") -> RpcCall:
+    return RpcCall("eth_call", ({"to": to_checksum_address(to), "data": "0x" + data.hex()}, _block_hex(block)))
+
+
+def block_call(block: BlockId = "latest") -> RpcCall:
+    return RpcCall("eth_getBlockByNumber", (_block_hex(block), False))
+
+
+def _block_hex(block: BlockId) -> str:
+    return hex(block) if isinstance(block, int) else block
+
+
+def _block_param(block: BlockId) -> BlockIdentifier:
+    return block if isinstance(block, int) else cast(BlockIdentifier, block)
+
+
+def hex_quantity(value: str) -> int:
+    """A JSON-RPC QUANTITY (`0x…`) as an int."""
+    return int(value, 16)
+
+
+def hex_data(value: str | None) -> bytes:
+    """A JSON-RPC DATA string as bytes; `None`/`0x` (no code, empty return) are empty."""
+    return bytes.fromhex(value[2:]) if value and value != "0x" else b""
 
 
 class NodeClient:
@@ -63,7 +112,7 @@ class NodeClient:
         """A raw JSON-RPC call (e.g. debug_traceCall) with the same retries and errors."""
 
         def call() -> Any:
-            response = self.w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
+            response = self.w3.provider.make_request(RPCEndpoint(method), list(params))
             if "error" in response:
                 raise ChainUnavailable(
                     f"{method} failed: {response['error'].get('message')}",
@@ -73,24 +122,53 @@ class NodeClient:
 
         return self._retrying(call)
 
+    def batch(self, calls: Sequence[RpcCall]) -> list[Any]:
+        """Several reads in one JSON-RPC batch (one HTTP round trip); results in the order of `calls`.
+
+        Any error in the batch fails the whole batch: callers use it for reads that belong together (the risk
+        rules' context), where a partial answer would be scored as if it were complete.
+        """
+        if not calls:
+            return []
+        provider = self.w3.provider
+        assert isinstance(provider, HTTPProvider)
+
+        def send() -> list[Any]:
+            responses = provider.make_batch_request([(RPCEndpoint(c.method), list(c.params)) for c in calls])
+            if not isinstance(responses, list):  # the node refused the batch as a whole
+                responses = [responses]
+            if len(responses) != len(calls) or any("error" in r for r in responses):
+                errors = [r.get("error") for r in responses if "error" in r]
+                raise ChainUnavailable(
+                    "A batched read failed.", details={"rpc_url": self.rpc_url, "rpc_errors": errors[:3]}
+                )
+            return [r["result"] for r in responses]
+
+        return self._retrying(send)
+
     def chain_id(self) -> int:
         return self._retrying(lambda: self.w3.eth.chain_id)
 
     def block_number(self) -> int:
         return self._retrying(lambda: self.w3.eth.block_number)
 
-    def latest_block_timestamp(self) -> int:
+    def block_timestamp(self, block: BlockId = "latest") -> int:
         """The chain's own clock: validity windows (paymaster signatures) are checked against it, not ours."""
-        return int(self._retrying(self.w3.eth.get_block, "latest")["timestamp"])
+        return int(self._retrying(self.w3.eth.get_block, _block_param(block))["timestamp"])
 
-    def get_code(self, address: str) -> bytes:
-        return bytes(self._retrying(self.w3.eth.get_code, to_checksum_address(address)))
+    def get_code(self, address: str, *, block: BlockId = "latest") -> bytes:
+        return bytes(self._retrying(self.w3.eth.get_code, to_checksum_address(address), _block_param(block)))
 
-    def is_deployed(self, address: str) -> bool:
-        return len(self.get_code(address)) > 0
+    def is_deployed(self, address: str, *, block: BlockId = "latest") -> bool:
+        return len(self.get_code(address, block=block)) > 0
 
-    def native_balance(self, address: str) -> int:
-        return int(self._retrying(self.w3.eth.get_balance, to_checksum_address(address)))
+    def native_balance(self, address: str, *, block: BlockId = "latest") -> int:
+        return int(self._retrying(self.w3.eth.get_balance, to_checksum_address(address), _block_param(block)))
+
+    def call(self, *, to: str, data: bytes, block: BlockId = "latest") -> bytes:
+        """A read-only call; a revert raises ContractLogicError, as web3 does."""
+        tx: TxParams = {"to": to_checksum_address(to), "data": HexStr("0x" + data.hex())}
+        return bytes(self._retrying(self.w3.eth.call, tx, _block_param(block)))
 
     def erc20_balance(self, *, token: str, owner: str) -> int:
         contract = self.w3.eth.contract(address=to_checksum_address(token), abi=ERC20_BALANCE_ABI)
@@ -126,7 +204,7 @@ class BundlerClient:
         self.session.mount("https://", HTTPAdapter(pool_connections=4, pool_maxsize=16))
 
     def call(self, method: str, params: Sequence[Any], *, idempotent: bool = True) -> Any:
-        payload = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": list(params)}
+        payload = {_VERSION_KEY: _VERSION, "id": next(self._ids), "method": method, "params": list(params)}
         for attempt in itertools.count():
             try:
                 response = self.session.post(self.url, json=payload, timeout=self.timeout)
@@ -197,3 +275,55 @@ def get_node_client(chain: Any) -> NodeClient:
 
 def get_bundler_client(chain: Any) -> BundlerClient:
     return _bundler_client(chain.bundler_url)
+
+
+# --- serving JSON-RPC -------------------------------------------------------------------------------------------
+# Our own JSON-RPC endpoints (ERC-7677 `/rpc/paymaster`) speak the same protocol; its envelope lives here with the
+# clients so that the protocol is spelled in one module. Standard error codes (JSON-RPC 2.0 §5.1):
+PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS, INTERNAL_ERROR = -32700, -32600, -32601, -32602, -32603
+_VERSION_KEY, _VERSION = "jsonrpc", "2.0"  # the envelope's version member, named once
+
+
+class RpcError(Exception):
+    """A JSON-RPC error object raised by a method handler; `rpc_serve` puts it in the answer."""
+
+    def __init__(self, code: int, message: str, data: Any = None) -> None:
+        self.code, self.message, self.data = code, message, data
+        super().__init__(message)
+
+
+def rpc_response(request_id: Any, *, result: Any = None, error: RpcError | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {_VERSION_KEY: _VERSION, "id": request_id}
+    if error is None:
+        body["result"] = result
+    else:
+        body["error"] = {"code": error.code, "message": error.message, **({"data": error.data} if error.data else {})}
+    return body
+
+
+def rpc_payload_parse(body: bytes) -> Any:
+    """The decoded request body; RpcError(PARSE_ERROR) when it is not JSON."""
+    try:
+        return json.loads(body or b"")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RpcError(PARSE_ERROR, "Parse error.") from exc
+
+
+def rpc_serve(payload: Any, handle: Callable[[str, Any], Any]) -> Any:
+    """Answer a parsed single or batch request. `handle(method, params)` returns the result or raises RpcError
+    (METHOD_NOT_FOUND for a method it does not serve); each call of a batch is answered on its own."""
+    batch = isinstance(payload, list)
+    answers = []
+    for call in payload if batch else [payload]:
+        request_id = call.get("id") if isinstance(call, dict) else None
+        try:
+            if (
+                not isinstance(call, dict)
+                or call.get(_VERSION_KEY) != _VERSION
+                or not isinstance(call.get("method"), str)
+            ):
+                raise RpcError(INVALID_REQUEST, "Not a JSON-RPC 2.0 request.")
+            answers.append(rpc_response(request_id, result=handle(call["method"], call.get("params"))))
+        except RpcError as exc:
+            answers.append(rpc_response(request_id, error=exc))
+    return answers if batch else answers[0]

@@ -147,9 +147,44 @@ def account_refresh_deployment(*, account: Account, node: NodeClient | None = No
         return account
     node = node or get_node_client(account.chain)
     if node.is_deployed(account.address):
-        Account.objects.filter(pk=account.pk, deployed=False).update(deployed=True, deployed_at=timezone.now())
+        account_mark_deployed(account_id=account.pk)
         account.refresh_from_db()
     return account
+
+
+def account_mark_deployed(*, account_id: int) -> bool:
+    """Record that the account's code is on-chain (its first operation landed). Idempotent; True if it changed."""
+    return bool(Account.objects.filter(pk=account_id, deployed=False).update(deployed=True, deployed_at=timezone.now()))
+
+
+def account_lock(*, account_id: int) -> Account:
+    """Lock the account row for the caller's transaction: decisions that depend on the account's nonce or owners
+    (preparing an operation, applying an owner change) are serialised per account across processes."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("account_lock needs the caller's transaction")
+    return Account.objects.select_for_update().get(pk=account_id)
+
+
+def account_owner_apply(*, account_id: int, device_id: str, add: bool) -> list[str]:
+    """Mirror an owner change that landed on-chain: the account's owners (device ids) gain or lose `device_id`.
+
+    Called only from a receipt (the chain is the ledger); idempotent, so a re-processed receipt changes nothing.
+    Returns the owners after the change.
+    """
+    with transaction.atomic():
+        account = account_lock(account_id=account_id)
+        old = [str(o) for o in account.owners]
+        owners = [o for o in old if o != str(device_id)] + ([str(device_id)] if add else [])
+        if owners != old:
+            account.owners = owners
+            account.save(update_fields=["owners"])
+            audit_record(
+                event_type="account.owners_changed",
+                subject=account,
+                old_values={"owners": old},
+                new_values={"owners": owners},
+            )
+    return owners
 
 
 # --- readiness ------------------------------------------------------------------------------------------

@@ -148,7 +148,7 @@ def _data(key: PaymasterApiKey, params: Any) -> dict[str, Any]:
     op = op.replace(paymaster=chain.paymaster)
     ttl = settings.TRANSACTION_PREPARE_TTL_SECONDS
     valid_until = timezone.now() + timedelta(seconds=ttl)
-    chain_now = get_node_client(chain).latest_block_timestamp()  # the window is checked against the chain's clock
+    chain_now = get_node_client(chain).block_timestamp()  # the window is checked against the chain's clock
     with transaction.atomic():
         decision, entry = sponsorship_reserve(
             request=_request(op, chain), valid_until=valid_until, policies=_policies(key, context), api_key=key

@@ -232,7 +232,7 @@ def transaction_prepare(
 
     now = timezone.now()
     expires_at = now + timedelta(seconds=settings.TRANSACTION_PREPARE_TTL_SECONDS)
-    chain_now = node.latest_block_timestamp() if op.paymaster else 0
+    chain_now = node.block_timestamp() if op.paymaster else 0
     with transaction.atomic():
         # One prepare per account at a time: the account row serialises nonce decisions.
         Account.objects.select_for_update().get(pk=account.pk)

@@ -17,6 +17,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 
+from lykos.audit.events import AuditEventType
 from lykos.audit.models import AuditEvent
 from lykos.context import request_id_var
 
@@ -57,7 +58,7 @@ def _describe(obj: models.Model | str | None) -> tuple[str, str]:
 
 def audit_record(
     *,
-    event_type: str,
+    event_type: AuditEventType,
     actor: models.Model | str | None = None,
     actor_type: str | None = None,
     subject: models.Model | str | None = None,
