@@ -1,0 +1,90 @@
+"""DRF fields for EVM values, used by every API that takes them: the rules are `apps.chain.values`, and the
+OpenAPI schema states the same pattern the parser enforces, so generated clients refuse what we would refuse."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from apps.chain import values
+
+
+class _EvmField(serializers.Field):  # type: ignore[type-arg]
+    """Parses with one `apps.chain.values` rule; a refusal is a field error carrying the rule's code."""
+
+    def _parse(self, data: Any) -> Any:
+        raise NotImplementedError
+
+    def to_internal_value(self, data: Any) -> Any:
+        try:
+            return self._parse(data)
+        except values.EvmValueError as exc:
+            raise serializers.ValidationError(exc.message, code=exc.code) from exc
+
+
+@extend_schema_field({"type": "string", "pattern": values.ADDRESS_PATTERN, "example": "0x" + "ab" * 20})
+class AddressField(_EvmField):
+    """An address; mixed case must be a valid EIP-55 checksum. Internally and in output: checksummed."""
+
+    def _parse(self, data: Any) -> str:
+        return values.address_parse(data)
+
+    def to_representation(self, value: Any) -> str:
+        return values.address_parse(value)
+
+
+@extend_schema_field({"type": "string", "pattern": values.UINT256_PATTERN, "example": "1000000000000000000"})
+class WeiField(_EvmField):
+    """A uint256 (wei, token base units) as a decimal string in JSON, an int in Python."""
+
+    def __init__(self, *, allow_zero: bool = True, **kwargs: Any) -> None:
+        self.allow_zero = allow_zero
+        super().__init__(**kwargs)
+
+    def _parse(self, data: Any) -> int:
+        return values.uint256_parse(data, allow_zero=self.allow_zero)
+
+    def to_representation(self, value: Any) -> str:
+        return str(int(value))
+
+
+@extend_schema_field({"type": "string", "pattern": values.HEX_BYTES_PATTERN, "example": "0x"})
+class HexBytesField(_EvmField):
+    """0x-prefixed hex with whole bytes, as `bytes` in Python."""
+
+    def __init__(self, *, max_bytes: int = values.MAX_CALLDATA_BYTES, **kwargs: Any) -> None:
+        self.max_bytes = max_bytes
+        super().__init__(**kwargs)
+
+    def _parse(self, data: Any) -> bytes:
+        return values.hex_bytes_parse(data, max_bytes=self.max_bytes, empty_ok=True)
+
+    def to_representation(self, value: Any) -> str:
+        return "0x" + bytes(value).hex()
+
+
+@extend_schema_field({"type": "string", "pattern": values.BYTES32_PATTERN})
+class Bytes32Field(_EvmField):
+    """A 32-byte hash (userOpHash, transaction hash) as 0x-hex."""
+
+    def _parse(self, data: Any) -> str:
+        return values.bytes32_parse(data)
+
+    def to_representation(self, value: Any) -> str:
+        return str(value)
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": values.CHAIN_ID_MAX})
+class ChainIdField(_EvmField):
+    """An EIP-155 chain id."""
+
+    def _parse(self, data: Any) -> int:
+        return values.chain_id_parse(data)
+
+    def to_representation(self, value: Any) -> int:
+        return int(value)
+
+
+__all__ = ["AddressField", "Bytes32Field", "ChainIdField", "HexBytesField", "WeiField"]
