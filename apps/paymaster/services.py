@@ -298,7 +298,7 @@ def transaction_prepare(
 
 def transaction_signing_options(*, tx: Transaction) -> dict[str, Any]:
     """`navigator.credentials.get` options whose challenge is the userOpHash, for the account's owner devices."""
-    from apps.identity.ceremonies import authentication_options
+    from apps.identity.services import authentication_options
 
     owners = [str(o) for o in tx.account.owners]
     devices = Passkey.objects.filter(user=tx.user, status=Passkey.Status.ACTIVE, pk__in=owners)
