@@ -9,14 +9,13 @@ from apps.identity.services.ceremonies import authentication_options
 from apps.identity.services.devices import (
     device_add_begin,
     device_add_complete,
-    device_hook_register,
     device_rename,
     device_revoke,
 )
-from apps.identity.services.erasure import erase_hook_register, user_erase
+from apps.identity.services.erasure import user_erase
 from apps.identity.services.login import login_begin, passkey_assertion_verify, session_login
 from apps.identity.services.profile import profile_update, username_normalize
-from apps.identity.services.registration import registration_begin, registration_complete, signup_hook_register
+from apps.identity.services.registration import registration_begin, registration_complete
 from apps.identity.services.rewards import reward_credit
 from apps.identity.services.sessions import (
     IssuedTokens,
@@ -31,10 +30,8 @@ __all__ = [
     "authentication_options",
     "device_add_begin",
     "device_add_complete",
-    "device_hook_register",
     "device_rename",
     "device_revoke",
-    "erase_hook_register",
     "login_begin",
     "passkey_assertion_verify",
     "profile_update",
@@ -46,7 +43,6 @@ __all__ = [
     "session_revoke",
     "session_revoke_all",
     "session_touch",
-    "signup_hook_register",
     "user_erase",
     "username_normalize",
 ]

@@ -17,6 +17,7 @@ from apps.identity.models import Passkey, RewardEntry, Session, User
 from apps.identity.services import ceremonies
 from apps.identity.services.rewards import reward_credit
 from apps.identity.services.sessions import sessions_end
+from apps.identity.signals import device_added, device_revoked
 from lykos.audit.services import audit_record
 from lykos.errors import NotFound
 
@@ -78,18 +79,8 @@ def device_add_complete(
         audit_record(event_type="device.added", actor=user, subject=passkey, new_values={"name": passkey.name})
         if user.passkeys.count() >= 2:
             reward_credit(user=user, kind=RewardEntry.Kind.SECOND_DEVICE, reference=f"user:{user.id}")
-        for hook in _device_hooks:
-            hook(event="added", passkey=passkey)
+        transaction.on_commit(lambda: device_added.send(sender=Passkey, passkey=passkey))
         return passkey
-
-
-_device_hooks: list[Any] = []
-
-
-def device_hook_register(hook: Any) -> None:
-    """The transaction app mirrors device changes on-chain as owner-change operations."""
-    if hook not in _device_hooks:
-        _device_hooks.append(hook)
 
 
 def _device_owned(*, user: User, device_id: uuid.UUID, lock: bool = False) -> Passkey:
@@ -130,8 +121,7 @@ def device_revoke(*, user: User, device_id: uuid.UUID) -> Passkey:
         _device_mark_revoked(device=device, actor=user)
         sessions = Session.objects.select_for_update().filter(device=device, revoked_at__isnull=True)
         sessions_end(session_ids=list(sessions.values_list("id", flat=True)), reason="device_revoked", actor=user)
-        for hook in _device_hooks:
-            hook(event="revoked", passkey=device)
+        transaction.on_commit(lambda: device_revoked.send(sender=Passkey, passkey=device))
     return device
 
 

@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 from django.utils import timezone
 
 from apps.identity.models import Passkey, Session, User
 from apps.identity.services.sessions import session_revoke_all
+from apps.identity.signals import user_erasing
 from lykos.audit.services import audit_record
-
-_erase_hooks: list[Any] = []
-
-
-def erase_hook_register(hook: Any) -> None:
-    """Apps holding personal data (social profile, media, OAuth grants) erase theirs when a user is erased.
-    A hook takes `user=` and returns counts of what it deleted."""
-    if hook not in _erase_hooks:
-        _erase_hooks.append(hook)
 
 
 @transaction.atomic
@@ -29,8 +19,8 @@ def user_erase(*, user: User) -> dict[str, int]:
     """
     locked = User.objects.select_for_update().get(pk=user.pk)
     counts: dict[str, int] = {}
-    for hook in _erase_hooks:
-        counts.update(hook(user=locked) or {})
+    for _receiver, erased in user_erasing.send(sender=User, user=locked):
+        counts.update(erased or {})
     counts["sessions"] = session_revoke_all(user=locked)
     counts["passkeys"] = _identity_data_erase(user=locked)
     audit_record(event_type="user.erased", actor=locked, subject=locked, new_values=counts)

@@ -18,6 +18,7 @@ from apps.identity.services.devices import passkey_create
 from apps.identity.services.profile import username_available, username_normalize
 from apps.identity.services.rewards import reward_credit
 from apps.identity.services.sessions import IssuedTokens, session_open
+from apps.identity.signals import user_registered
 from lykos.audit.services import audit_record
 
 
@@ -71,18 +72,8 @@ def registration_complete(
         audit_record(event_type="user.registered", actor=user, subject=user, new_values={"username": username})
         audit_record(event_type="device.added", actor=user, subject=passkey, new_values={"name": passkey.name})
         _signup_rewards_credit(user=user, referrer=referrer)
-        for hook in _signup_hooks:
-            hook(user=user, passkey=passkey)
+        user_registered.send(sender=User, user=user, passkey=passkey)
         return session_open(user=user, device=passkey, ip_address=ip_address, user_agent=user_agent)
-
-
-_signup_hooks: list[Any] = []
-
-
-def signup_hook_register(hook: Any) -> None:
-    """Other apps (chain: counterfactual account addresses) act on a new user inside the sign-up transaction."""
-    if hook not in _signup_hooks:
-        _signup_hooks.append(hook)
 
 
 def _referrer_find(*, referral_code: str) -> User | None:

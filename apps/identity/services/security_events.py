@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from apps.identity.models import Passkey, SecurityEvent, Session
+from apps.identity.signals import security_event_recorded
 
 
 def security_event_record(
@@ -16,4 +17,6 @@ def security_event_record(
     device: Passkey | None = None,
     session: Session | None = None,
 ) -> SecurityEvent:
-    return SecurityEvent.objects.create(user_id=user_id, device=device, session=session, kind=kind, details=details)
+    event = SecurityEvent.objects.create(user_id=user_id, device=device, session=session, kind=kind, details=details)
+    security_event_recorded.send(sender=SecurityEvent, event=event)
+    return event
