@@ -77,3 +77,8 @@ def test_user_get_can_require_an_active_user(wallet) -> None:  # type: ignore[no
     assert selectors.user_get(user_id=user.id, active_only=True) is None
     assert selectors.user_get(user_id=user.id) == user
 
+
+def test_passkey_exposes_its_public_key_as_integers(wallet) -> None:  # type: ignore[no-untyped-def]
+    wallet.sign_up("pia")
+    passkey = Passkey.objects.get()
+    assert passkey.public_key_xy == next(iter(wallet.authenticator.credentials.values())).public_xy
