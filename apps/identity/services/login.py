@@ -29,7 +29,7 @@ def _decoy_credential_id(username: str) -> bytes:
     return hmac.new(settings.SECRET_KEY.encode(), f"decoy:{username}".encode(), hashlib.sha256).digest()
 
 
-def _login_allowed_credentials(username: str) -> tuple[list[bytes], str]:
+def _login_allowed_credentials(*, username: str) -> tuple[list[bytes], str]:
     """The credentials a named login may use and the user id its challenge is bound to ("none": unknown)."""
     name = username.strip().lower()
     user = User.objects.filter(username__iexact=name, is_active=True).first()
@@ -43,7 +43,7 @@ def login_begin(*, username: str | None) -> dict[str, Any]:
     allow: list[bytes] = []
     bound_user_id = ""  # usernameless: any user's discoverable passkey may answer
     if username:
-        allow, bound_user_id = _login_allowed_credentials(username)
+        allow, bound_user_id = _login_allowed_credentials(username=username)
     options = ceremonies.authentication_options(allow=allow)
     ceremony_id = ceremonies.ceremony_start(
         ceremony="login",
