@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -10,9 +12,15 @@ class ChainConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.chain import services
-        from apps.identity.services import signup_hook_register
+        from apps.identity.signals import user_registered
         from lykos.health import register_readiness_check
 
         register_readiness_check("chain_rpc", services.readiness_chain_rpc)
         register_readiness_check("bundler", services.readiness_bundler)
-        signup_hook_register(services.accounts_on_signup)
+        user_registered.connect(_accounts_on_signup, dispatch_uid="chain.accounts_on_signup")
+
+
+def _accounts_on_signup(sender: type, *, user: Any, passkey: Any, **kwargs: Any) -> None:
+    from apps.chain.services import accounts_on_signup
+
+    accounts_on_signup(user=user, passkey=passkey)

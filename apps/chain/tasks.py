@@ -8,7 +8,7 @@ from apps.chain.errors import ChainUnavailable
 @shared_task(bind=True, acks_late=True, autoretry_for=(ChainUnavailable,), retry_backoff=5, max_retries=12)
 def sync_accounts_task(self, user_id: str) -> int:  # type: ignore[no-untyped-def]
     from apps.chain.services import accounts_sync
-    from apps.identity.models import User
+    from apps.identity.selectors import user_get
 
-    user = User.objects.filter(pk=user_id).first()
+    user = user_get(user_id=user_id)
     return 0 if user is None else len(accounts_sync(user=user))

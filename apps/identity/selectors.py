@@ -1,6 +1,9 @@
-"""Identity reads shared by the API and other apps."""
+"""Identity reads shared by the API and other apps: the one way another app reads passkeys, sessions or users."""
 
 from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
 
 from django.db.models import QuerySet, Sum
 
@@ -15,9 +18,33 @@ def device_active_list(*, user: User) -> QuerySet[Passkey]:
     return device_list(user=user).filter(status=Passkey.Status.ACTIVE)
 
 
+def device_get(*, user: User, device_id: uuid.UUID | str) -> Passkey | None:
+    """The user's own device, in any status; None for anyone else's (the API answers 404, never 403)."""
+    return Passkey.objects.filter(user=user, pk=device_id).first()
+
+
+def devices_by_ids(*, user: User, device_ids: Iterable[uuid.UUID | str]) -> QuerySet[Passkey]:
+    """The user's devices among `device_ids` (e.g. an account's owners), any status; other users' ids match none."""
+    return device_list(user=user).filter(pk__in=[str(device_id) for device_id in device_ids])
+
+
+def device_active_by_ids(*, user: User, device_ids: Iterable[uuid.UUID | str]) -> QuerySet[Passkey]:
+    return devices_by_ids(user=user, device_ids=device_ids).filter(status=Passkey.Status.ACTIVE)
+
+
 def session_list(*, user: User, include_revoked: bool = False) -> QuerySet[Session]:
     qs = Session.objects.filter(user=user).select_related("device").order_by("-created_at")
     return qs if include_revoked else qs.filter(revoked_at__isnull=True)
+
+
+def session_with_device(*, session_id: uuid.UUID | str) -> Session | None:
+    """Any session, revoked or not, with its device loaded."""
+    return Session.objects.select_related("device").filter(pk=session_id).first()
+
+
+def user_get(*, user_id: uuid.UUID | str, active_only: bool = False) -> User | None:
+    users = User.objects.filter(is_active=True) if active_only else User.objects.all()
+    return users.filter(pk=user_id).first()
 
 
 def reward_balance(*, user: User) -> int:

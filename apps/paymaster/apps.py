@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -9,7 +11,19 @@ class PaymasterConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from apps.identity.services import device_hook_register
-        from apps.paymaster.services import device_changed_hook
+        from apps.identity.signals import device_added, device_revoked
 
-        device_hook_register(device_changed_hook)
+        device_added.connect(_owner_add_prepare, dispatch_uid="paymaster.owner_add_prepare")
+        device_revoked.connect(_owner_remove_prepare, dispatch_uid="paymaster.owner_remove_prepare")
+
+
+def _owner_add_prepare(sender: type, *, passkey: Any, **kwargs: Any) -> None:
+    from apps.paymaster.services import device_changed_hook
+
+    device_changed_hook(passkey=passkey, added=True)
+
+
+def _owner_remove_prepare(sender: type, *, passkey: Any, **kwargs: Any) -> None:
+    from apps.paymaster.services import device_changed_hook
+
+    device_changed_hook(passkey=passkey, added=False)

@@ -297,7 +297,7 @@ def transaction_prepare(
 
 def transaction_signing_options(*, tx: Transaction) -> dict[str, Any]:
     """`navigator.credentials.get` options whose challenge is the userOpHash, for the account's owner devices."""
-    from apps.identity.ceremonies import authentication_options
+    from apps.identity.services import authentication_options
 
     owners = [str(o) for o in tx.account.owners]
     devices = Passkey.objects.filter(user=tx.user, status=Passkey.Status.ACTIVE, pk__in=owners)
@@ -546,22 +546,16 @@ def device_owner_change_prepare(*, user: User, device: Passkey, chain_id: int, a
     )
 
 
-def device_changed_hook(*, event: str, passkey: Passkey) -> None:
-    """Identity's device hook: after the change commits, prepare the owner change on each chain."""
-
-    def prepare_all() -> None:
-        for account in Account.objects.filter(user_id=passkey.user_id, chain__enabled=True):
-            is_owner = str(passkey.id) in {str(o) for o in account.owners}
-            if (event == "added") == is_owner:
-                continue  # nothing to change on this chain
-            try:
-                device_owner_change_prepare(
-                    user=passkey.user, device=passkey, chain_id=account.chain_id, add=event == "added"
-                )
-            except Exception:  # the client can prepare it again through the API; never fail the device change
-                logger.exception("owner change not prepared", extra={"chain_id": account.chain_id})
-
-    transaction.on_commit(prepare_all)
+def device_changed_hook(*, passkey: Passkey, added: bool) -> None:
+    """Identity's device_added / device_revoked (sent after commit): prepare the owner change on each chain."""
+    for account in Account.objects.filter(user_id=passkey.user_id, chain__enabled=True):
+        is_owner = str(passkey.id) in {str(o) for o in account.owners}
+        if added == is_owner:
+            continue  # nothing to change on this chain
+        try:
+            device_owner_change_prepare(user=passkey.user, device=passkey, chain_id=account.chain_id, add=added)
+        except Exception:  # the client can prepare it again through the API; never fail the device change
+            logger.exception("owner change not prepared", extra={"chain_id": account.chain_id})
 
 
 def _owner_change_included(*, tx: Transaction) -> None:

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -10,12 +12,15 @@ class SocialProfileConfig(AppConfig):
     def ready(self) -> None:
         from corsheaders.signals import check_request_enabled
 
+        from apps.identity.signals import user_erasing
         from apps.social_profile.oauth.cors import platform_origin_allowed
 
         # Platforms' registered origins are allowed by the CORS layer, on the OAuth endpoints only.
         check_request_enabled.connect(platform_origin_allowed, dispatch_uid="social_profile_platform_cors")
+        user_erasing.connect(_social_data_erase, dispatch_uid="social_profile.social_data_erase")
 
-        from apps.identity.services import erase_hook_register
-        from apps.social_profile.services.privacy import social_data_erase
 
-        erase_hook_register(social_data_erase)
+def _social_data_erase(sender: type, *, user: Any, **kwargs: Any) -> dict[str, int]:
+    from apps.social_profile.services.privacy import social_data_erase
+
+    return social_data_erase(user=user)

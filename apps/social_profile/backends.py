@@ -10,14 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.backends import BaseBackend
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest
 
-from apps.identity.models import User
+from apps.identity.selectors import user_get
 
 
 class PasskeySessionBackend(BaseBackend):
     def authenticate(self, request: HttpRequest | None, **credentials: Any) -> None:
         return None
 
-    def get_user(self, user_id: Any) -> User | None:
-        return User.objects.filter(pk=user_id, is_active=True).first()
+    def get_user(self, user_id: Any) -> AbstractBaseUser | None:
+        return user_get(user_id=user_id, active_only=True)

@@ -7,8 +7,8 @@ import time
 import jwt
 import pytest
 
-from apps.identity import tokens
 from apps.identity.models import RefreshToken, SecurityEvent, Session
+from apps.identity.services import tokens
 
 pytestmark = pytest.mark.django_db
 

@@ -6,9 +6,8 @@ from django.http import HttpRequest
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from apps.identity import tokens
 from apps.identity.models import Session
-from apps.identity.services import session_touch
+from apps.identity.services import session_touch, tokens
 
 
 class AccessTokenAuthentication(authentication.BaseAuthentication):
@@ -45,7 +44,7 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
 
 
 class AccessTokenScheme(OpenApiAuthenticationExtension):
-    target_class = "apps.identity.authentication.AccessTokenAuthentication"
+    target_class = "apps.identity.api.authentication.AccessTokenAuthentication"
     name = "accessToken"
 
     def get_security_definition(self, auto_schema):  # type: ignore[no-untyped-def]

@@ -178,7 +178,7 @@ def registration_verify(*, credential: dict[str, Any], challenge: bytes) -> Veri
 def authentication_verify(*, credential: dict[str, Any], challenge: bytes, public_key_cose: bytes) -> int:
     """Verify an assertion and return the authenticator's new sign count.
 
-    The counter check is ours (see services.session_login): py_webauthn would refuse a regression outright,
+    The counter check is ours (see services.login): py_webauthn would refuse a regression outright,
     but a synced passkey may legitimately report one, and a non-synced one must be flagged, not just refused.
     """
     try:

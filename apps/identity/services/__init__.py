@@ -1,0 +1,48 @@
+"""Every identity write: sign-up, login, devices, sessions and tokens, profile, rewards, erasure.
+
+One module per sub-domain; the public functions are re-exported here, so callers import them from
+`apps.identity.services`. `ceremonies` (WebAuthn challenges and verification) and `tokens` (JWTs, refresh
+tokens, the revocation cache) are the building blocks the sub-domains share.
+"""
+
+from apps.identity.services.ceremonies import authentication_options
+from apps.identity.services.devices import (
+    device_add_begin,
+    device_add_complete,
+    device_rename,
+    device_revoke,
+)
+from apps.identity.services.erasure import user_erase
+from apps.identity.services.login import login_begin, passkey_assertion_verify, session_login
+from apps.identity.services.profile import profile_update, username_normalize
+from apps.identity.services.registration import registration_begin, registration_complete
+from apps.identity.services.rewards import reward_credit
+from apps.identity.services.sessions import (
+    IssuedTokens,
+    session_refresh,
+    session_revoke,
+    session_revoke_all,
+    session_touch,
+)
+
+__all__ = [
+    "IssuedTokens",
+    "authentication_options",
+    "device_add_begin",
+    "device_add_complete",
+    "device_rename",
+    "device_revoke",
+    "login_begin",
+    "passkey_assertion_verify",
+    "profile_update",
+    "registration_begin",
+    "registration_complete",
+    "reward_credit",
+    "session_login",
+    "session_refresh",
+    "session_revoke",
+    "session_revoke_all",
+    "session_touch",
+    "user_erase",
+    "username_normalize",
+]

@@ -1,0 +1,60 @@
+"""Username and display name. One username rule, applied at sign-up and on every later edit."""
+
+from __future__ import annotations
+
+import re
+
+from django.db import IntegrityError, transaction
+
+from apps.identity.errors import UsernameTaken
+from apps.identity.models import User
+from lykos.audit.services import audit_record
+from lykos.errors import InvalidRequest
+
+USERNAME_RE = re.compile(r"^[a-z][a-z0-9_]{2,31}$")
+RESERVED_USERNAMES = frozenset(
+    {"admin", "administrator", "root", "support", "help", "lykos", "security", "staff", "system", "api", "me"}
+)
+
+
+def username_normalize(username: str) -> str:
+    """Lowercase and check the character set; the same rule for sign-up and profile edits."""
+    value = (username or "").strip().lower()
+    if not USERNAME_RE.match(value):
+        raise InvalidRequest(
+            "A username is 3-32 characters: a letter first, then letters, digits or underscores.",
+            details={"fields": {"username": ["invalid"]}},
+        )
+    if value in RESERVED_USERNAMES:
+        raise InvalidRequest("This username is reserved.", details={"fields": {"username": ["reserved"]}})
+    return value
+
+
+def username_available(*, username: str, except_user: User | None = None) -> bool:
+    """An early, friendly answer; the case-insensitive unique constraint still decides under concurrency."""
+    qs = User.objects.filter(username__iexact=username)
+    if except_user is not None:
+        qs = qs.exclude(pk=except_user.pk)
+    return not qs.exists()
+
+
+@transaction.atomic
+def profile_update(*, user: User, display_name: str | None = None, username: str | None = None) -> User:
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    old = {"display_name": locked.display_name, "username": locked.username}
+    if display_name is not None:
+        locked.display_name = display_name.strip()[:64]
+    if username is not None:
+        normalized = username_normalize(username)
+        if not username_available(username=normalized, except_user=locked):
+            raise UsernameTaken()
+        locked.username = normalized
+    try:
+        with transaction.atomic():
+            locked.save(update_fields=["display_name", "username"])
+    except IntegrityError as exc:
+        raise UsernameTaken() from exc
+    new = {"display_name": locked.display_name, "username": locked.username}
+    if new != old:
+        audit_record(event_type="profile.updated", actor=locked, subject=locked, old_values=old, new_values=new)
+    return locked
