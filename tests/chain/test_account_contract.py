@@ -15,15 +15,7 @@ from web3 import Web3
 from apps.chain import contracts, userops
 from apps.chain.devchain import DevChain
 from apps.chain.userops import BundlerError, Call, UserOperation
-from tests.chain.support import (
-    Passkey,
-    Wallet,
-    assert_reverts_with,
-    events,
-    factory,
-    handle_ops_failure,
-    signer_of,
-)
+from tests.support.accounts import Passkey, Wallet, assert_reverts_with, events, factory, handle_ops_failure, signer_of
 
 BURN = "0x000000000000000000000000000000000000dEaD"
 

@@ -11,7 +11,7 @@ from apps.chain.services import accounts_sync, chain_upsert, token_upsert
 from apps.chain.userops import Call
 from apps.identity.models import Passkey as PasskeyRow
 from apps.identity.models import User
-from tests.chain import support
+from tests.support import accounts as support
 
 pytestmark = pytest.mark.django_db
 

@@ -22,7 +22,8 @@ from web3 import Web3
 from apps.chain import paymaster_data, userops
 from apps.chain.devchain import DevChain, paymaster_deposit
 from apps.chain.userops import Call, UserOperation
-from tests.chain.support import ORIGIN, Wallet, latest_timestamp, paymaster_key, run_erc7677_client, signer_of
+from tests.support.accounts import ORIGIN, Wallet, latest_timestamp, signer_of
+from tests.support.sponsored import paymaster_key, run_erc7677_client
 
 BURN = "0x000000000000000000000000000000000000dEaD"
 POLICY_ID = "sp_test_policy"

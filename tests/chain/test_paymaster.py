@@ -24,14 +24,8 @@ from apps.chain.devchain import (
     start_devchain,
 )
 from apps.chain.userops import BundlerError, Call, UserOperation
-from tests.chain.support import (
-    Wallet,
-    assert_reverts_with,
-    build_sponsored,
-    handle_ops_failure,
-    latest_timestamp,
-    paymaster_key,
-)
+from tests.support.accounts import Wallet, assert_reverts_with, handle_ops_failure, latest_timestamp
+from tests.support.sponsored import build_sponsored, paymaster_key
 
 BURN = "0x000000000000000000000000000000000000dEaD"
 VALIDATE_PAYMASTER_USER_OP = "0x52b7512c"  # validatePaymasterUserOp((...),bytes32,uint256)

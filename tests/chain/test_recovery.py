@@ -20,8 +20,7 @@ from web3 import Web3
 from apps.chain import userops
 from apps.chain.devchain import DevChain
 from apps.chain.userops import BundlerError, Call
-from tests.chain.support import (
-    PRAGUE_CHAIN_ID,
+from tests.support.accounts import (
     Passkey,
     Wallet,
     assert_reverts_with,
@@ -32,6 +31,7 @@ from tests.chain.support import (
     recovery_typed_data,
     signer_of,
 )
+from tests.support.chains import PRAGUE_CHAIN_ID
 
 DAY = 24 * 3600
 BURN = "0x000000000000000000000000000000000000dEaD"

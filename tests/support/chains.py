@@ -13,7 +13,9 @@ import pytest
 from web3 import Web3
 
 from apps.chain.devchain import DevChain, start_devchain
-from tests.chain.support import PRAGUE_CHAIN_ID
+
+#: Chain id of the second (prague, no P-256 precompile) dev chain of the session.
+PRAGUE_CHAIN_ID = 31338
 
 
 @pytest.fixture(scope="session")

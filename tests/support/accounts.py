@@ -6,12 +6,9 @@ through alto's eth_sendUserOperation to the real EntryPoint v0.8 on anvil.
 
 from __future__ import annotations
 
-import json
 import secrets
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -30,8 +27,6 @@ from tests.support.authenticator import SoftAuthenticator, SoftCredential, b64ur
 
 RP_ID = "localhost"
 ORIGIN = "http://localhost:8000"
-#: Chain id of the second (prague, no P-256 precompile) dev chain of the session.
-PRAGUE_CHAIN_ID = 31338
 
 
 @dataclass
@@ -271,92 +266,3 @@ def events(contract: Contract, user_op_receipt: dict[str, Any], name: str) -> li
     return [
         e for e in contract.events[name]().process_receipt(tx_receipt, errors=DISCARD) if e.address == contract.address
     ]
-
-
-# --- sponsored operations (LykosPaymaster) ---------------------------------------------------------------------
-
-
-def paymaster_key(chain: DevChain) -> bytes:
-    """Raw bytes of the dev chain paymaster's starting signer key (as the Django side would pass its own)."""
-    assert chain.paymaster_signer is not None, "this chain was started with an external paymaster signer"
-    return bytes.fromhex(chain.paymaster_signer.private_key.removeprefix("0x"))
-
-
-def build_sponsored(
-    wallet: Wallet,
-    calls: Sequence[Call],
-    *,
-    paymaster_key: bytes,
-    valid_after: int = 0,
-    valid_until: int | None = None,
-) -> UserOperation:
-    """An op paid by the chain's LykosPaymaster: estimate with dummy paymasterData, then sign paymasterData over
-    the estimated op. The account signature is still the dummy one: call `wallet.sign(op)` last.
-
-    `valid_until` defaults to ten minutes after the chain's latest block (chain time, which tests move forward).
-    """
-    chain = wallet.chain
-    entry_point = contracts.bind(wallet.w3, "EntryPoint", chain.entry_point)
-    op = UserOperation(
-        sender=wallet.address,
-        nonce=entry_point.functions.getNonce(wallet.address, 0).call(),
-        call_data=userops.encode_execute(calls),
-        signature=userops.dummy_account_signature(signer=signer_of(chain, wallet.owner), origin=ORIGIN),
-    )
-    if not wallet.deployed:
-        op = op.replace(
-            factory=chain.factory,
-            factory_data=userops.encode_create_account(wallet.owner.qx, wallet.owner.qy, wallet.salt),
-        )
-    max_fee, max_priority = userops.bundler_gas_price(chain.bundler_url)
-    op = paymaster_data.with_paymaster(
-        op.replace(max_fee_per_gas=max_fee, max_priority_fee_per_gas=max_priority), paymaster=chain.paymaster
-    )
-    estimate = userops.estimate_user_operation_gas(chain.bundler_url, op, entry_point=chain.entry_point)
-    op = op.replace(
-        pre_verification_gas=estimate.pre_verification_gas,
-        verification_gas_limit=estimate.verification_gas_limit
-        + userops.verification_gas_margin(p256_precompile=chain.p256_precompile),
-        call_gas_limit=estimate.call_gas_limit,
-    )
-    if valid_until is None:
-        valid_until = latest_timestamp(wallet.w3) + 600
-    return op.replace(
-        paymaster_data=paymaster_data.sign_paymaster_data(
-            op,
-            paymaster=chain.paymaster,
-            chain_id=chain.chain_id,
-            valid_after=valid_after,
-            valid_until=valid_until,
-            private_key=paymaster_key,
-        )
-    )
-
-
-def run_erc7677_client(
-    wallet: Wallet, *, paymaster_url: str, calls: Sequence[Call], policy_id: str
-) -> subprocess.CompletedProcess[str]:
-    """Run contracts/erc7677_client.mjs (viem's ERC-7677 paymaster client) for `wallet`'s next operation."""
-    chain = wallet.chain
-    script_input = {
-        "rpcUrl": chain.rpc_url,
-        "bundlerUrl": chain.bundler_url,
-        "paymasterUrl": paymaster_url,
-        "chainId": chain.chain_id,
-        "entryPoint": chain.entry_point,
-        "account": wallet.address,
-        "factory": chain.factory,
-        "factoryData": "0x" + userops.encode_create_account(wallet.owner.qx, wallet.owner.qy, wallet.salt).hex(),
-        "calls": [{"to": c.target, "value": hex(c.value), "data": "0x" + c.data.hex()} for c in calls],
-        "dummySignature": "0x"
-        + userops.dummy_account_signature(signer=signer_of(chain, wallet.owner), origin=ORIGIN).hex(),
-        "paymasterContext": {"policyId": policy_id},
-        "verificationGasMargin": userops.verification_gas_margin(p256_precompile=chain.p256_precompile),
-    }
-    return subprocess.run(
-        ["node", "contracts/erc7677_client.mjs", json.dumps(script_input)],
-        cwd=Path(__file__).resolve().parents[2],
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )
