@@ -23,7 +23,8 @@ from apps.chain.devchain import (
     set_paymaster_signer,
     start_devchain,
 )
-from apps.chain.userops import BundlerError, Call, UserOperation
+from apps.chain.errors import BundlerError
+from apps.chain.userops import Call, UserOperation
 from tests.support.accounts import Wallet, assert_reverts_with, handle_ops_failure, latest_timestamp
 from tests.support.sponsored import build_sponsored, paymaster_key
 
@@ -45,8 +46,8 @@ def _paymaster(w3: Web3, chain: DevChain) -> Any:
 def _refused(wallet: Wallet, op: UserOperation) -> tuple[str, str]:
     """("<alto's JSON-RPC code>: <message>", the EntryPoint's FailedOp reason) for an op that must be refused."""
     with pytest.raises(BundlerError) as refusal:
-        userops.send_user_operation(wallet.chain.bundler_url, op, entry_point=wallet.chain.entry_point)
-    return str(refusal.value), handle_ops_failure(wallet, op)
+        wallet.submit(op)
+    return f"{refusal.value.rpc_code}: {refusal.value.message}", handle_ops_failure(wallet, op)
 
 
 # alto's answers as observed (0.0.20): -32507 for signature failures, -32503 for validity-window failures.

@@ -19,7 +19,8 @@ from web3 import Web3
 
 from apps.chain import userops
 from apps.chain.devchain import DevChain
-from apps.chain.userops import BundlerError, Call
+from apps.chain.errors import BundlerError
+from apps.chain.userops import Call
 from tests.support.accounts import (
     Passkey,
     Wallet,
@@ -187,7 +188,7 @@ def test_threshold_approvals_schedule_then_after_the_delay_replace_the_owners(gu
     # The old device is locked out; the new one signs.
     old_op = wallet.sign(wallet.build([Call(target=BURN, value=1)], signer=old_owner), old_owner)
     with pytest.raises(BundlerError) as refused:
-        userops.send_user_operation(wallet.chain.bundler_url, old_op, entry_point=wallet.chain.entry_point)
+        wallet.submit(old_op)
     assert "AA24" in refused.value.message
     wallet.execute([Call(target=BURN, value=1)], signer=new_owner)
 

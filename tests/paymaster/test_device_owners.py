@@ -2,8 +2,9 @@
 
 import pytest
 
+from apps.chain.errors import BundlerError
 from apps.chain.models import Account
-from apps.chain.userops import BundlerError, Call
+from apps.chain.userops import Call
 from apps.paymaster.models import SponsorshipPolicy, Transaction
 from tests.paymaster.conftest import account_of, prepare, sign, wait_final
 from tests.support import accounts as support

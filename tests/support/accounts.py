@@ -7,6 +7,7 @@ through alto's eth_sendUserOperation to the real EntryPoint v0.8 on anvil.
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,7 @@ from web3.exceptions import ContractCustomError
 from web3.logs import DISCARD
 
 from apps.chain import contracts, paymaster_data, userops
+from apps.chain.clients import BundlerClient, get_bundler_client
 from apps.chain.devchain import DevChain
 from apps.chain.userops import Call, UserOperation
 from tests.support.authenticator import SoftAuthenticator, SoftCredential, b64url_decode, der_to_rs, high_s
@@ -139,8 +141,12 @@ class Wallet:
         )
         assert self.w3.eth.wait_for_transaction_receipt(tx)["status"] == 1
 
-    def build(self, calls: Sequence[Call], *, signer: Passkey | None = None) -> UserOperation:
-        """An unsigned op with bundler-estimated gas (plus the verification margin) and bundler fees."""
+    @property
+    def bundler(self) -> BundlerClient:
+        return get_bundler_client(self.chain)
+
+    def draft(self, calls: Sequence[Call], *, signer: Passkey | None = None) -> UserOperation:
+        """The op before gas and fees: next nonce, the calls, the factory while undeployed, a dummy signature."""
         signer = signer or self.owner
         entry_point = contracts.bind(self.w3, "EntryPoint", self.chain.entry_point)
         op = UserOperation(
@@ -154,15 +160,23 @@ class Wallet:
                 factory=self.chain.factory,
                 factory_data=userops.encode_create_account(self.owner.qx, self.owner.qy, self.salt),
             )
-        max_fee, max_priority = userops.bundler_gas_price(self.chain.bundler_url)
+        return op
+
+    def with_gas(self, op: UserOperation) -> UserOperation:
+        """`op` with the bundler's fees and its gas estimate (plus the verification margin the dummy misses)."""
+        max_fee, max_priority = self.bundler.gas_price()
         op = op.replace(max_fee_per_gas=max_fee, max_priority_fee_per_gas=max_priority)
-        estimate = userops.estimate_user_operation_gas(self.chain.bundler_url, op, entry_point=self.chain.entry_point)
+        estimate = self.bundler.estimate_user_operation_gas(op.to_rpc(), entry_point=self.chain.entry_point)
         return op.replace(
-            pre_verification_gas=estimate.pre_verification_gas,
-            verification_gas_limit=estimate.verification_gas_limit
+            pre_verification_gas=estimate["preVerificationGas"],
+            verification_gas_limit=estimate["verificationGasLimit"]
             + userops.verification_gas_margin(p256_precompile=self.chain.p256_precompile),
-            call_gas_limit=estimate.call_gas_limit,
+            call_gas_limit=estimate["callGasLimit"],
         )
+
+    def build(self, calls: Sequence[Call], *, signer: Passkey | None = None) -> UserOperation:
+        """An unsigned op with bundler-estimated gas and bundler fees."""
+        return self.with_gas(self.draft(calls, signer=signer))
 
     def op_hash(self, op: UserOperation) -> bytes:
         return userops.user_op_hash(op, entry_point=self.chain.entry_point, chain_id=self.chain.chain_id)
@@ -175,11 +189,15 @@ class Wallet:
         )
         return op.replace(signature=signature)
 
+    def submit(self, op: UserOperation) -> str:
+        """eth_sendUserOperation through alto; the userOpHash it answers (a refusal raises a chain BundlerError)."""
+        return self.bundler.send_user_operation(op.to_rpc(), entry_point=self.chain.entry_point)
+
     def send(self, op: UserOperation) -> dict[str, Any]:
         """Submit through alto, wait for inclusion, and require that the op's execution succeeded."""
-        op_hash = userops.send_user_operation(self.chain.bundler_url, op, entry_point=self.chain.entry_point)
-        assert op_hash == self.op_hash(op)
-        receipt = userops.wait_for_user_operation_receipt(self.chain.bundler_url, op_hash)
+        op_hash = self.submit(op)
+        assert op_hash == "0x" + self.op_hash(op).hex()
+        receipt = wait_for_receipt(self.bundler, op_hash)
         assert receipt["success"], receipt
         return receipt
 
@@ -192,6 +210,18 @@ class Wallet:
         """A Call from the account to itself (owner and guardian management go through execute)."""
         data = self.contract.functions[fn_name](*args)._encode_transaction_data()
         return Call(target=self.address, data=bytes.fromhex(data[2:]))
+
+
+def wait_for_receipt(
+    bundler: BundlerClient, op_hash: str, *, timeout: float = 30.0, poll_interval: float = 0.05
+) -> dict[str, Any]:
+    """Poll until the op is included (fractions of a second on anvil); TimeoutError if it never is."""
+    deadline = time.monotonic() + timeout
+    while (receipt := bundler.get_user_operation_receipt(op_hash)) is None:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"UserOperation {op_hash} not included within {timeout} s")
+        time.sleep(poll_interval)
+    return receipt
 
 
 def factory(chain: DevChain, w3: Web3) -> Contract:

@@ -7,7 +7,7 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from apps.chain import contracts, paymaster_data, userops
+from apps.chain import paymaster_data, userops
 from apps.chain.devchain import DevChain
 from apps.chain.userops import Call, UserOperation
 from tests.support.accounts import ORIGIN, Wallet, latest_timestamp, signer_of
@@ -33,29 +33,7 @@ def build_sponsored(
     `valid_until` defaults to ten minutes after the chain's latest block (chain time, which tests move forward).
     """
     chain = wallet.chain
-    entry_point = contracts.bind(wallet.w3, "EntryPoint", chain.entry_point)
-    op = UserOperation(
-        sender=wallet.address,
-        nonce=entry_point.functions.getNonce(wallet.address, 0).call(),
-        call_data=userops.encode_execute(calls),
-        signature=userops.dummy_account_signature(signer=signer_of(chain, wallet.owner), origin=ORIGIN),
-    )
-    if not wallet.deployed:
-        op = op.replace(
-            factory=chain.factory,
-            factory_data=userops.encode_create_account(wallet.owner.qx, wallet.owner.qy, wallet.salt),
-        )
-    max_fee, max_priority = userops.bundler_gas_price(chain.bundler_url)
-    op = paymaster_data.with_paymaster(
-        op.replace(max_fee_per_gas=max_fee, max_priority_fee_per_gas=max_priority), paymaster=chain.paymaster
-    )
-    estimate = userops.estimate_user_operation_gas(chain.bundler_url, op, entry_point=chain.entry_point)
-    op = op.replace(
-        pre_verification_gas=estimate.pre_verification_gas,
-        verification_gas_limit=estimate.verification_gas_limit
-        + userops.verification_gas_margin(p256_precompile=chain.p256_precompile),
-        call_gas_limit=estimate.call_gas_limit,
-    )
+    op = wallet.with_gas(paymaster_data.with_paymaster(wallet.draft(calls), paymaster=chain.paymaster))
     if valid_until is None:
         valid_until = latest_timestamp(wallet.w3) + 600
     return op.replace(
