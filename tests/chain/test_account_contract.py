@@ -13,7 +13,7 @@ import pytest
 from web3 import Web3
 
 from apps.chain import contracts, userops
-from apps.chain.devchain import DevChain
+from apps.chain.dev import DevChain
 from apps.chain.errors import BundlerError
 from apps.chain.userops import Call, UserOperation
 from tests.support.accounts import (

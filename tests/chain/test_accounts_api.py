@@ -5,7 +5,7 @@ from django.test import Client
 from eth_utils import to_checksum_address
 
 from apps.chain import contracts
-from apps.chain.management.commands.devchain import register
+from apps.chain.dev.registry import register
 from apps.chain.models import Account, Chain
 from apps.chain.services import accounts_sync, chain_upsert, token_upsert
 from apps.chain.userops import Call

@@ -21,7 +21,7 @@ from web3 import Web3
 
 from apps.chain import paymaster_data, userops
 from apps.chain.clients import get_bundler_client
-from apps.chain.devchain import DevChain, paymaster_deposit
+from apps.chain.dev import DevChain, paymaster_deposit
 from apps.chain.userops import Call, UserOperation
 from tests.support.accounts import ORIGIN, Wallet, latest_timestamp, signer_of
 from tests.support.sponsored import paymaster_key, run_erc7677_client

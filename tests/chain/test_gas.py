@@ -12,7 +12,7 @@ import pytest
 from web3 import Web3
 
 from apps.chain import userops
-from apps.chain.devchain import DevChain
+from apps.chain.dev import DevChain
 from apps.chain.userops import Call
 from tests.support.accounts import Wallet
 

@@ -16,7 +16,7 @@ from eth_utils import keccak
 from web3 import Web3
 
 from apps.chain import contracts, paymaster_data, userops
-from apps.chain.devchain import (
+from apps.chain.dev import (
     DevChain,
     paymaster_deposit,
     paymaster_signer_address,

@@ -18,7 +18,7 @@ from eth_utils import keccak
 from web3 import Web3
 
 from apps.chain import userops
-from apps.chain.devchain import DevChain
+from apps.chain.dev import DevChain
 from apps.chain.errors import BundlerError
 from apps.chain.userops import Call
 from tests.support.accounts import (

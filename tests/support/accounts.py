@@ -23,7 +23,7 @@ from web3.logs import DISCARD
 
 from apps.chain import contracts, paymaster_data, userops
 from apps.chain.clients import BundlerClient, get_bundler_client
-from apps.chain.devchain import DevChain
+from apps.chain.dev import DevChain
 from apps.chain.userops import Call, UserOperation
 from tests.support.authenticator import SoftAuthenticator, SoftCredential, b64url_decode, der_to_rs, high_s
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from apps.chain import paymaster_data, userops
-from apps.chain.devchain import DevChain
+from apps.chain.dev import DevChain
 from apps.chain.userops import Call, UserOperation
 from tests.support.accounts import ORIGIN, Wallet, latest_timestamp, signer_of
 
