@@ -20,6 +20,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractCustomError
 from web3.logs import DISCARD
+from web3.types import Wei
 
 from apps.chain import contracts, paymaster_data, userops
 from apps.chain.clients import BundlerClient, get_bundler_client
@@ -128,7 +129,7 @@ class Wallet:
     def fund(self, wei: int = 10**18) -> None:
         """Send ETH from a funded dev account (a real transfer: the account pays its own gas, no paymaster)."""
         sender = self.chain.funded_keys[0].address
-        tx = self.w3.eth.send_transaction({"from": sender, "to": self.address, "value": wei})
+        tx = self.w3.eth.send_transaction({"from": sender, "to": self.address, "value": Wei(wei)})
         assert self.w3.eth.wait_for_transaction_receipt(tx)["status"] == 1
 
     def deploy_directly(self) -> None:

@@ -14,7 +14,7 @@ import threading
 from typing import Any
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from apps.chain.dev import start_devchain
 from apps.chain.dev.registry import register
@@ -28,7 +28,7 @@ def _interrupt(signum: int, frame: object) -> None:
 class Command(BaseCommand):
     help = "Run a local dev chain (anvil + alto + contracts) on loopback and register it; optionally serve the API."
 
-    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--chain-id", type=int, default=None)
         parser.add_argument("--hardfork", default=None, help="e.g. prague: no P-256 precompile")
         parser.add_argument(
