@@ -50,8 +50,8 @@ def main(n: int) -> None:
 
     call_command("migrate", verbosity=0)
 
-    from apps.chain.devchain import start_devchain
-    from apps.chain.management.commands.devchain import register
+    from apps.chain.dev import start_devchain
+    from apps.chain.dev.registry import register
     from apps.identity import services as identity
     from apps.paymaster.models import SponsorshipPolicy
     from apps.paymaster.services import transaction_prepare

@@ -57,7 +57,7 @@ def main() -> None:
     django.setup()
     from django.core.management import call_command
 
-    from apps.chain.devchain import start_devchain
+    from apps.chain.dev import start_devchain
 
     call_command("migrate", verbosity=0)
     with start_devchain() as devchain:
@@ -70,7 +70,7 @@ def run(devchain, n: int) -> None:  # type: ignore[no-untyped-def]
 
     from apps.chain import contracts
     from apps.chain.clients import get_node_client
-    from apps.chain.management.commands.devchain import register
+    from apps.chain.dev.registry import register
     from apps.chain.models import Chain
     from apps.chain.services import account_create_for_chain
     from apps.chain.userops import Call, encode_execute

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypedDict
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Prefetch, QuerySet
 
 from apps.chain.clients import get_node_client
@@ -27,6 +29,20 @@ def account_list(*, user: object) -> QuerySet[Account]:
 
 def account_get(*, user: object, chain_id: int) -> Account | None:
     return account_list(user=user).filter(chain_id=chain_id).first()
+
+
+class WalletAddress(TypedDict):
+    chain_id: int
+    address: str
+
+
+def wallet_addresses(*, user: AbstractBaseUser) -> list[WalletAddress]:
+    """The user's account address on each enabled chain (what the OpenID `wallet` scope releases)."""
+    rows = Account.objects.filter(user_id=user.pk, chain__enabled=True).order_by("chain_id")
+    return [
+        WalletAddress(chain_id=chain_id, address=address)
+        for chain_id, address in rows.values_list("chain_id", "address")
+    ]
 
 
 @dataclass(frozen=True)

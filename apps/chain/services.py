@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from eth_utils import is_address, to_checksum_address
 
+from apps.chain.audit import ChainAuditEvent
 from apps.chain.clients import BundlerClient, NodeClient, get_node_client
 from apps.chain.errors import ChainUnavailable
 from apps.chain.models import Account, Chain, Token
@@ -67,7 +68,7 @@ def chain_upsert(
     old = {k: getattr(existing, k) for k in values} if existing else None
     chain, _ = Chain.objects.update_or_create(chain_id=chain_id, defaults=values)
     if old != values:
-        audit_record(event_type="chain.registered", subject=chain, old_values=old, new_values=values)
+        audit_record(event_type=ChainAuditEvent.CHAIN_REGISTERED, subject=chain, old_values=old, new_values=values)
     return chain
 
 
@@ -104,7 +105,9 @@ def account_create_for_chain(*, user: Any, passkey: Any, chain: Chain, node: Nod
             salt=DEFAULT_ACCOUNT_SALT,
             owners=[str(passkey.id)],
         )
-        audit_record(event_type="account.derived", actor=user, subject=account, new_values={"address": address})
+        audit_record(
+            event_type=ChainAuditEvent.ACCOUNT_DERIVED, actor=user, subject=account, new_values={"address": address}
+        )
     return account
 
 
@@ -179,7 +182,7 @@ def account_owner_apply(*, account_id: int, device_id: str, add: bool) -> list[s
             account.owners = owners
             account.save(update_fields=["owners"])
             audit_record(
-                event_type="account.owners_changed",
+                event_type=ChainAuditEvent.ACCOUNT_OWNERS_CHANGED,
                 subject=account,
                 old_values={"owners": old},
                 new_values={"owners": owners},

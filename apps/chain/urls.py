@@ -1,7 +1,7 @@
 from django.urls import path
 
-from apps.chain import api
+from apps.chain.api import views
 
 urlpatterns = [
-    path("accounts", api.AccountListView.as_view()),
+    path("accounts", views.AccountListView.as_view()),
 ]

@@ -1,22 +1,18 @@
-"""ERC-4337 (EntryPoint v0.8) UserOperations for LykosAccount: build, pack, hash, sign-encode, send.
+"""ERC-4337 (EntryPoint v0.8) UserOperations for LykosAccount: build, pack, hash, sign-encode.
 
 Framework-free and typed so the bundler client, the paymaster app and the tests share one implementation of the
 byte-level rules (packing, the EIP-712 userOpHash, the ERC-7821 batch calldata, the WebAuthn signature layout the
-account's verifier decodes). The JSON-RPC helpers at the bottom are deliberately minimal: a production client with
-retries and typed transport errors belongs in the bundler client built on top of them.
+account's verifier decodes). Sending is the bundler client's job (`apps.chain.clients.BundlerClient`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import json
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import requests
 from eth_abi import decode, encode
 from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
 
@@ -295,89 +291,6 @@ VERIFICATION_MARGIN_WITHOUT_PRECOMPILE = 400_000
 
 def verification_gas_margin(*, p256_precompile: bool) -> int:
     return VERIFICATION_MARGIN_WITH_PRECOMPILE if p256_precompile else VERIFICATION_MARGIN_WITHOUT_PRECOMPILE
-
-
-# --- bundler JSON-RPC -----------------------------------------------------------------------------------------
-
-
-class BundlerError(Exception):
-    """A JSON-RPC error answered by the bundler (e.g. AA23/AA24 validation failures, code -32500/-32507)."""
-
-    def __init__(self, code: int, message: str, data: Any = None) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-        self.data = data
-
-
-@dataclass(frozen=True)
-class GasEstimate:
-    pre_verification_gas: int
-    verification_gas_limit: int
-    call_gas_limit: int
-    paymaster_verification_gas_limit: int = 0
-    paymaster_post_op_gas_limit: int = 0
-
-
-_ids = itertools.count(1)
-
-
-def rpc_call(url: str, method: str, params: Sequence[Any], *, timeout: float = 10.0) -> Any:
-    """One JSON-RPC call; raises BundlerError for an error answer, requests' errors for transport failures."""
-    response = requests.post(
-        url, json={"jsonrpc": "2.0", "id": next(_ids), "method": method, "params": list(params)}, timeout=timeout
-    )
-    response.raise_for_status()
-    body = response.json()
-    if "error" in body:
-        error = body["error"]
-        raise BundlerError(int(error.get("code", 0)), str(error.get("message", "")), error.get("data"))
-    return body["result"]
-
-
-def estimate_user_operation_gas(bundler_url: str, op: UserOperation, *, entry_point: str) -> GasEstimate:
-    """eth_estimateUserOperationGas; the op needs a well-formed dummy signature."""
-    result = rpc_call(bundler_url, "eth_estimateUserOperationGas", [op.to_rpc(), entry_point])
-    return GasEstimate(
-        pre_verification_gas=int(result["preVerificationGas"], 16),
-        verification_gas_limit=int(result["verificationGasLimit"], 16),
-        call_gas_limit=int(result["callGasLimit"], 16),
-        paymaster_verification_gas_limit=int(result.get("paymasterVerificationGasLimit") or "0x0", 16),
-        paymaster_post_op_gas_limit=int(result.get("paymasterPostOpGasLimit") or "0x0", 16),
-    )
-
-
-def send_user_operation(bundler_url: str, op: UserOperation, *, entry_point: str) -> bytes:
-    """eth_sendUserOperation; returns the userOpHash the bundler computed."""
-    return bytes.fromhex(rpc_call(bundler_url, "eth_sendUserOperation", [op.to_rpc(), entry_point])[2:])
-
-
-def get_user_operation_receipt(bundler_url: str, op_hash: bytes) -> dict[str, Any] | None:
-    return rpc_call(bundler_url, "eth_getUserOperationReceipt", [_hex(op_hash)])
-
-
-def wait_for_user_operation_receipt(
-    bundler_url: str, op_hash: bytes, *, timeout: float = 30.0, poll_interval: float = 0.05
-) -> dict[str, Any]:
-    """Poll until the op is included (fractions of a second on anvil); TimeoutError if it never is."""
-    deadline = time.monotonic() + timeout
-    while True:
-        receipt = get_user_operation_receipt(bundler_url, op_hash)
-        if receipt is not None:
-            return receipt
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"UserOperation {_hex(op_hash)} not included within {timeout} s")
-        time.sleep(poll_interval)
-
-
-def bundler_gas_price(bundler_url: str, *, speed: str = "fast") -> tuple[int, int]:
-    """(maxFeePerGas, maxPriorityFeePerGas) the bundler will accept (pimlico_getUserOperationGasPrice).
-
-    The bundler accepts ops priced far below the chain's fee and then never bundles them, so fees come from here
-    rather than from the caller's guess.
-    """
-    result = rpc_call(bundler_url, "pimlico_getUserOperationGasPrice", [])[speed]
-    return int(result["maxFeePerGas"], 16), int(result["maxPriorityFeePerGas"], 16)
 
 
 # --- helpers --------------------------------------------------------------------------------------------------

@@ -13,9 +13,10 @@ import pytest
 from web3 import Web3
 
 from apps.chain import contracts, userops
-from apps.chain.devchain import DevChain
-from apps.chain.userops import BundlerError, Call, UserOperation
-from tests.chain.support import (
+from apps.chain.dev import DevChain
+from apps.chain.errors import BundlerError
+from apps.chain.userops import Call, UserOperation
+from tests.support.accounts import (
     Passkey,
     Wallet,
     assert_reverts_with,
@@ -23,6 +24,7 @@ from tests.chain.support import (
     factory,
     handle_ops_failure,
     signer_of,
+    wait_for_receipt,
 )
 
 BURN = "0x000000000000000000000000000000000000dEaD"
@@ -44,7 +46,7 @@ def deployed(devchain: DevChain, w3: Web3) -> Wallet:
 def _assert_refused(wallet: Wallet, op: UserOperation) -> None:
     assert handle_ops_failure(wallet, op) == "AA24 signature error"
     with pytest.raises(BundlerError) as refused:
-        userops.send_user_operation(wallet.chain.bundler_url, op, entry_point=wallet.chain.entry_point)
+        wallet.submit(op)
     assert "AA24" in refused.value.message
 
 
@@ -291,6 +293,5 @@ def test_one_operation_runs_a_batch_of_token_calls(devchain: DevChain, w3: Web3)
             call_data=userops.encode_execute([call("transfer", alice, 1), call("transfer", alice, 10**6)]),
         )
     )
-    op_hash = userops.send_user_operation(devchain.bundler_url, op, entry_point=devchain.entry_point)
-    assert not userops.wait_for_user_operation_receipt(devchain.bundler_url, op_hash)["success"]
+    assert not wait_for_receipt(wallet.bundler, wallet.submit(op))["success"]
     assert token.functions.balanceOf(alice).call() == 300

@@ -5,13 +5,14 @@ from django.test import Client
 from eth_utils import to_checksum_address
 
 from apps.chain import contracts
-from apps.chain.management.commands.devchain import register
+from apps.chain.dev.registry import register
 from apps.chain.models import Account, Chain
+from apps.chain.selectors import wallet_addresses
 from apps.chain.services import accounts_sync, chain_upsert, token_upsert
 from apps.chain.userops import Call
 from apps.identity.models import Passkey as PasskeyRow
 from apps.identity.models import User
-from tests.chain import support
+from tests.support import accounts as support
 
 pytestmark = pytest.mark.django_db
 
@@ -37,6 +38,19 @@ def test_sign_up_derives_the_same_address_on_both_chains_from_the_factory(wallet
         assert accounts[0].address == to_checksum_address(on_chain)
     assert accounts[0].owners == [tokens["device"]["id"]]
     assert not accounts[0].deployed
+
+
+def test_wallet_addresses_lists_the_account_on_each_enabled_chain(wallet, chains) -> None:  # type: ignore[no-untyped-def]
+    tokens = wallet.sign_up("wallet_scope_user")
+    user = User.objects.get(pk=tokens["user"]["id"])
+    address = Account.objects.get(user=user, chain_id=chains[0].chain_id).address
+    assert wallet_addresses(user=user) == [
+        {"chain_id": chains[0].chain_id, "address": address},
+        {"chain_id": chains[1].chain_id, "address": address},
+    ]
+
+    Chain.objects.filter(pk=chains[1].chain_id).update(enabled=False)
+    assert wallet_addresses(user=user) == [{"chain_id": chains[0].chain_id, "address": address}]
 
 
 def test_accounts_api_lists_status_and_on_chain_balances(wallet, chains, w3) -> None:  # type: ignore[no-untyped-def]

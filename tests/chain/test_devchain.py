@@ -10,7 +10,7 @@ import pytest
 from web3 import Web3
 
 from apps.chain import contracts
-from apps.chain.devchain import DevChain, start_devchain
+from apps.chain.dev import DevChain, start_devchain
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -20,9 +20,11 @@ from eth_account import Account
 from web3 import Web3
 
 from apps.chain import paymaster_data, userops
-from apps.chain.devchain import DevChain, paymaster_deposit
+from apps.chain.clients import get_bundler_client
+from apps.chain.dev import DevChain, paymaster_deposit
 from apps.chain.userops import Call, UserOperation
-from tests.chain.support import ORIGIN, Wallet, latest_timestamp, paymaster_key, run_erc7677_client, signer_of
+from tests.support.accounts import ORIGIN, Wallet, latest_timestamp, signer_of
+from tests.support.sponsored import paymaster_key, run_erc7677_client
 
 BURN = "0x000000000000000000000000000000000000dEaD"
 POLICY_ID = "sp_test_policy"
@@ -131,7 +133,7 @@ def test_viem_erc7677_client_prepares_an_op_that_alto_includes(
     assert op.paymaster == devchain.paymaster
     assert op.paymaster_verification_gas_limit == paymaster_data.PAYMASTER_VERIFICATION_GAS_LIMIT
     assert op.signature == userops.dummy_account_signature(signer=signer_of(devchain, wallet.owner), origin=ORIGIN)
-    assert (op.max_fee_per_gas, op.max_priority_fee_per_gas) == userops.bundler_gas_price(devchain.bundler_url)
+    assert (op.max_fee_per_gas, op.max_priority_fee_per_gas) == get_bundler_client(devchain).gas_price()
     # The printed paymasterData is the endpoint's signature over exactly the printed op.
     valid_after, valid_until, signature = paymaster_data.decode_paymaster_data(op.paymaster_data)
     digest = paymaster_data.paymaster_typed_data_hash(

@@ -12,9 +12,9 @@ import pytest
 from web3 import Web3
 
 from apps.chain import userops
-from apps.chain.devchain import DevChain
+from apps.chain.dev import DevChain
 from apps.chain.userops import Call
-from tests.chain.support import Wallet
+from tests.support.accounts import Wallet
 
 BURN = "0x000000000000000000000000000000000000dEaD"
 VALIDATE_USER_OP = "0x19822f7c"  # validateUserOp((...),bytes32,uint256)

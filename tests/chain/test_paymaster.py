@@ -16,22 +16,17 @@ from eth_utils import keccak
 from web3 import Web3
 
 from apps.chain import contracts, paymaster_data, userops
-from apps.chain.devchain import (
+from apps.chain.dev import (
     DevChain,
     paymaster_deposit,
     paymaster_signer_address,
     set_paymaster_signer,
     start_devchain,
 )
-from apps.chain.userops import BundlerError, Call, UserOperation
-from tests.chain.support import (
-    Wallet,
-    assert_reverts_with,
-    build_sponsored,
-    handle_ops_failure,
-    latest_timestamp,
-    paymaster_key,
-)
+from apps.chain.errors import BundlerError
+from apps.chain.userops import Call, UserOperation
+from tests.support.accounts import Wallet, assert_reverts_with, handle_ops_failure, latest_timestamp
+from tests.support.sponsored import build_sponsored, paymaster_key
 
 BURN = "0x000000000000000000000000000000000000dEaD"
 VALIDATE_PAYMASTER_USER_OP = "0x52b7512c"  # validatePaymasterUserOp((...),bytes32,uint256)
@@ -51,8 +46,8 @@ def _paymaster(w3: Web3, chain: DevChain) -> Any:
 def _refused(wallet: Wallet, op: UserOperation) -> tuple[str, str]:
     """("<alto's JSON-RPC code>: <message>", the EntryPoint's FailedOp reason) for an op that must be refused."""
     with pytest.raises(BundlerError) as refusal:
-        userops.send_user_operation(wallet.chain.bundler_url, op, entry_point=wallet.chain.entry_point)
-    return str(refusal.value), handle_ops_failure(wallet, op)
+        wallet.submit(op)
+    return f"{refusal.value.rpc_code}: {refusal.value.message}", handle_ops_failure(wallet, op)
 
 
 # alto's answers as observed (0.0.20): -32507 for signature failures, -32503 for validity-window failures.

@@ -18,10 +18,10 @@ from eth_utils import keccak
 from web3 import Web3
 
 from apps.chain import userops
-from apps.chain.devchain import DevChain
-from apps.chain.userops import BundlerError, Call
-from tests.chain.support import (
-    PRAGUE_CHAIN_ID,
+from apps.chain.dev import DevChain
+from apps.chain.errors import BundlerError
+from apps.chain.userops import Call
+from tests.support.accounts import (
     Passkey,
     Wallet,
     assert_reverts_with,
@@ -32,6 +32,7 @@ from tests.chain.support import (
     recovery_typed_data,
     signer_of,
 )
+from tests.support.chains import PRAGUE_CHAIN_ID
 
 DAY = 24 * 3600
 BURN = "0x000000000000000000000000000000000000dEaD"
@@ -187,7 +188,7 @@ def test_threshold_approvals_schedule_then_after_the_delay_replace_the_owners(gu
     # The old device is locked out; the new one signs.
     old_op = wallet.sign(wallet.build([Call(target=BURN, value=1)], signer=old_owner), old_owner)
     with pytest.raises(BundlerError) as refused:
-        userops.send_user_operation(wallet.chain.bundler_url, old_op, entry_point=wallet.chain.entry_point)
+        wallet.submit(old_op)
     assert "AA24" in refused.value.message
     wallet.execute([Call(target=BURN, value=1)], signer=new_owner)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from apps.chain.management.commands.devchain import register
+from apps.chain.dev.registry import register
 from apps.chain.models import Account, Chain
 
 TERMINAL = {"included", "failed", "dropped", "expired"}

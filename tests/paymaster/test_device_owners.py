@@ -2,11 +2,12 @@
 
 import pytest
 
+from apps.chain.errors import BundlerError
 from apps.chain.models import Account
-from apps.chain.userops import BundlerError, Call
+from apps.chain.userops import Call
 from apps.paymaster.models import SponsorshipPolicy, Transaction
-from tests.chain import support
 from tests.paymaster.conftest import account_of, prepare, sign, wait_final
+from tests.support import accounts as support
 from tests.support.authenticator import SoftAuthenticator
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -6,11 +6,12 @@ import pytest
 import requests
 
 from apps.chain import userops
-from apps.chain.devchain import paymaster_deposit
+from apps.chain.dev import paymaster_deposit
 from apps.chain.userops import Call, UserOperation
 from apps.paymaster.erc7677 import api_key_create, external_sponsorships_settle
 from apps.paymaster.models import SponsorshipLedgerEntry, SponsorshipPolicy
-from tests.chain.support import Wallet, run_erc7677_client
+from tests.support.accounts import Wallet
+from tests.support.sponsored import run_erc7677_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from apps.chain import contracts
-from apps.chain.devchain import paymaster_deposit
+from apps.chain.dev import paymaster_deposit
 from apps.paymaster.models import SponsorshipLedgerEntry, SponsorshipPolicy, Transaction
 from tests.paymaster.conftest import account_of, fund, prepare, sign, wait_final
 

@@ -12,7 +12,7 @@ from tests.security.support import Scene
 
 @pytest.fixture
 def chain(devchain):  # type: ignore[no-untyped-def]  # noqa: F811
-    from apps.chain.management.commands.devchain import register
+    from apps.chain.dev.registry import register
     from apps.chain.models import Chain
 
     register(devchain, name="Dev")

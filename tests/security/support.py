@@ -13,7 +13,7 @@ from web3 import Web3
 from web3.contract import Contract
 
 from apps.chain import contracts
-from apps.chain.devchain import DevChain
+from apps.chain.dev import DevChain
 from apps.chain.models import Account, Chain
 from apps.chain.userops import Call
 from apps.identity.models import User

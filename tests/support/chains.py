@@ -12,8 +12,10 @@ from collections.abc import Iterator
 import pytest
 from web3 import Web3
 
-from apps.chain.devchain import DevChain, start_devchain
-from tests.chain.support import PRAGUE_CHAIN_ID
+from apps.chain.dev import DevChain, start_devchain
+
+#: Chain id of the second (prague, no P-256 precompile) dev chain of the session.
+PRAGUE_CHAIN_ID = 31338
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +45,7 @@ def prague_w3(prague_chain: DevChain) -> Web3:
 @pytest.fixture(scope="session")
 def sponsor_devchain(_secrets_on_vault):  # type: ignore[no-untyped-def]
     """A dev chain whose paymaster trusts our own signer key (held by OpenBao), as `manage.py devchain` starts it."""
-    from apps.chain.devchain import start_devchain
+    from apps.chain.dev import start_devchain
     from apps.paymaster.signer import paymaster_signer_address, paymaster_signer_forget
 
     paymaster_signer_forget()
@@ -60,7 +62,7 @@ def sponsor_w3(sponsor_devchain):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def sponsor_chain(sponsor_devchain):  # type: ignore[no-untyped-def]
-    from apps.chain.management.commands.devchain import register
+    from apps.chain.dev.registry import register
     from apps.chain.models import Chain
 
     register(sponsor_devchain, name="Dev (sponsored)")

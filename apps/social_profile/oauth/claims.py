@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from apps.chain.selectors import wallet_addresses
 from apps.social_profile import selectors
 from apps.social_profile.models import ContactChannel, Visibility
-from apps.social_profile.wallet import wallet_addresses
 
 # Claim -> scope that releases it. `sub` comes with `openid`.
 CLAIM_SCOPES: dict[str, str] = {

@@ -1,20 +1,13 @@
-"""Accounts API: the user's smart accounts per chain, with deployment status and on-chain balances."""
+"""Accounts API output: an account with its deployment status and the balances its view read from the chain."""
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.request import Request
-from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from apps.chain import selectors, services
-from apps.chain.errors import ChainUnavailable
 from apps.chain.models import Account
-from lykos.api import error_responses
+from apps.chain.selectors import Balance
 
 
 class BalanceOut(serializers.Serializer):
@@ -35,8 +28,7 @@ class AccountOut(serializers.Serializer):
     explorer_url = serializers.CharField(allow_blank=True)
 
     @staticmethod
-    def render(account: Account) -> dict[str, Any]:
-        balances = selectors.account_balances(account=account)
+    def render(account: Account, *, balances: list[Balance] | None) -> dict[str, Any]:
         explorer = (
             f"{account.chain.explorer_url.rstrip('/')}/address/{account.address}" if account.chain.explorer_url else ""
         )
@@ -52,22 +44,3 @@ class AccountOut(serializers.Serializer):
                 "explorer_url": explorer,
             }
         ).data
-
-
-class AccountListView(APIView):
-    @extend_schema(
-        tags=["accounts"],
-        summary="Your smart accounts on every enabled chain, with deployment status and balances",
-        responses={
-            200: AccountOut(many=True),
-            **error_responses(s401=["not_authenticated", "token_invalid", "session_revoked"]),
-        },
-    )
-    def get(self, request: Request) -> Response:
-        accounts = list(selectors.account_list(user=request.user))
-        for account in accounts:
-            if not account.deployed:
-                # A chain that cannot be read leaves the account shown as not deployed, with null balances.
-                with contextlib.suppress(ChainUnavailable):
-                    services.account_refresh_deployment(account=account)
-        return Response([AccountOut.render(account) for account in accounts])

@@ -1,19 +1,13 @@
-"""A local ERC-4337 chain for development and tests: anvil + EntryPoint v0.8 + our contracts + the alto bundler.
+"""The dev chain's processes: anvil, then (once our contracts are deployed) the alto bundler.
 
-Plain Python (no Django) so both a management command and pytest fixtures can use it. Everything runs on loopback,
-on free ports, in its own process group, and is stopped by PID (never by name) in `stop()`, on context exit, or at
-interpreter exit. Start-up takes ~2-3 s, most of it alto.
-
-Contracts are deployed through the deterministic deployment proxy with the same salts and bytecode as on any
-public chain, so the EntryPoint sits at its canonical address (alto recognises v0.8 only there) and our factory and
-implementation have the addresses they will have everywhere.
+Everything runs on loopback, on free ports, in its own process group, and is stopped by PID (never by name) in
+`stop()`, on context exit, or at interpreter exit. Start-up takes ~2-3 s, most of it alto.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
-import itertools
 import os
 import shutil
 import signal
@@ -25,63 +19,28 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any
 
 import requests
-from eth_abi import encode
-from eth_account import Account
-from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
+from eth_utils import to_checksum_address
 
-from apps.chain.contracts import DETERMINISTIC_DEPLOYER, NODE_MODULES, load_artifact, lykos_deployments
+from apps.chain.clients import NodeClient, get_node_client
+from apps.chain.contracts import NODE_MODULES, lykos_deployments
+from apps.chain.dev.deploy import (
+    ANVIL_KEYS,
+    DEFAULT_PAYMASTER_DEPOSIT_WEI,
+    DEV_PAYMASTER_SIGNER_KEY,
+    DevChainError,
+    DevKey,
+    deploy_contracts,
+    deploy_paymaster,
+    dev_key,
+    has_p256_precompile,
+)
+from apps.chain.errors import ChainUnavailable
 
 ANVIL_BINARY = NODE_MODULES / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
 ALTO_ENTRY = NODE_MODULES / "@pimlico" / "alto" / "esm" / "cli" / "alto.js"
 LOOPBACK_PRELOAD = Path(__file__).resolve().parent / "loopback_preload.cjs"
-
-#: Private keys of anvil's default accounts (mnemonic "test test ... junk"): public knowledge, each funded with
-#: 10,000 ETH on every dev chain.
-_ANVIL_KEYS = (
-    "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
-    "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
-    "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
-    "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
-    "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a",
-    "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba",
-    "0x92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b0d6d6b8d88b2b4ec1564e",
-    "0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356",
-    "0xdbda1821b80551c9d65939329250298aa3472ba22feea921c0cf5d620ea67b97",
-    "0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6",
-)
-
-#: A valid P-256 signature (Wycheproof vector, as OpenZeppelin's P256 library uses it) to probe for the precompile.
-_P256_PROBE = bytes.fromhex(
-    "bb5a52f42f9c9261ed4361f59422a1e30036e7c32b270c8807a419feca605023"
-    + "00" * 31
-    + "05"
-    + "00" * 31
-    + "01"
-    + "a71af64de5126a4a4e02b7922d66ce9415ce88a4c9d25514d91082c8725ac957"
-    + "5d47723c8fbe580bb369fec9c2665d8e30a435b9932645482e7c9f11e872296b"
-)
-P256_PRECOMPILE = "0x0000000000000000000000000000000000000100"
-
-#: The dev chains' paymaster signer when the caller brings none: a fixed key derived from a public string (so it is
-#: public knowledge, like anvil's keys). It holds no ETH; it only signs paymasterData.
-DEV_PAYMASTER_SIGNER_KEY = "0x" + keccak(text="lykos.devchain.paymaster-signer.v1").hex()
-#: What start_devchain deposits at the EntryPoint for the paymaster by default.
-DEFAULT_PAYMASTER_DEPOSIT_WEI = 100 * 10**18
-
-
-class DevChainError(RuntimeError):
-    """The dev chain could not start (the message carries the failing process's output)."""
-
-
-@dataclass(frozen=True)
-class DevKey:
-    """A funded dev-chain account. Its key is public knowledge: never use it outside a dev chain."""
-
-    address: str
-    private_key: str
 
 
 @dataclass
@@ -113,6 +72,10 @@ class DevChain:
     _workdir: Path | None = field(default=None, repr=False)
     #: How alto was started (argv, environment, log file), so an outage test can stop and restart it.
     _bundler_launch: tuple[list[str], dict[str, str], Path] | None = field(default=None, repr=False)
+
+    @property
+    def node(self) -> NodeClient:
+        return get_node_client(self)
 
     def stop(self, *, timeout: float = 5.0) -> None:
         """Stop alto, then anvil (SIGTERM to each process group, SIGKILL after `timeout`); idempotent."""
@@ -172,7 +135,7 @@ def start_devchain(
     holds, e.g. the Django secrets provider's) as signer, or DEV_PAYMASTER_SIGNER_KEY's address when None, and gets
     `paymaster_deposit_wei` of EntryPoint deposit.
     """
-    deployer, executor, utility = (_dev_key(k) for k in _ANVIL_KEYS[:3])
+    deployer, executor, utility = (dev_key(k) for k in ANVIL_KEYS[:3])
     workdir = Path(tempfile.mkdtemp(prefix="lykos-devchain-"))
     processes: list[subprocess.Popen[bytes]] = []
     chain: DevChain | None = None
@@ -186,26 +149,19 @@ def start_devchain(
         anvil_log = workdir / "anvil.log"
         processes.append(_spawn(anvil_cmd, log=anvil_log, cwd=workdir))
         rpc_url = f"http://127.0.0.1:{anvil_port}"
-        _wait_until(
-            lambda: _rpc(rpc_url, "eth_chainId", []) is not None,
-            processes[-1],
-            anvil_log,
-            what="anvil",
-            timeout=startup_timeout,
-        )
-        actual_chain_id = int(_rpc(rpc_url, "eth_chainId", []), 16)
-
-        deployments = lykos_deployments()
-        _deploy_deterministically(rpc_url, deployer.address, [d.deploy_data for d in deployments.in_order()])
-        for deployment in deployments.in_order():
-            if _rpc(rpc_url, "eth_getCode", [deployment.address, "latest"]) in ("0x", None):
-                raise DevChainError(f"{deployment.name} is not at {deployment.address} after deployment")
-
-        dev_signer = _dev_key(DEV_PAYMASTER_SIGNER_KEY) if paymaster_signer is None else None
-        signer_address = dev_signer.address if dev_signer is not None else to_checksum_address(paymaster_signer or "")
-        paymaster = _deploy_paymaster(
-            rpc_url, owner=deployer.address, signer=signer_address, deposit_wei=paymaster_deposit_wei
-        )
+        # A TCP probe, not a node call: the client's retries would sleep seconds on a node that is still starting.
+        _wait_until(lambda: _listening(anvil_port), processes[-1], anvil_log, what="anvil", timeout=startup_timeout)
+        rpc = NodeClient(rpc_url=rpc_url)
+        try:
+            actual_chain_id = rpc.chain_id()
+            deployments = lykos_deployments()
+            deploy_contracts(rpc, deployments, sender=deployer.address)
+            dev_signer = dev_key(DEV_PAYMASTER_SIGNER_KEY) if paymaster_signer is None else None
+            signer = dev_signer.address if dev_signer is not None else to_checksum_address(paymaster_signer or "")
+            paymaster = deploy_paymaster(rpc, owner=deployer.address, signer=signer, deposit_wei=paymaster_deposit_wei)
+            p256_precompile = has_p256_precompile(rpc)
+        except ChainUnavailable as exc:
+            raise DevChainError(f"anvil refused a call: {exc.message} {exc.details}\n{_tail(anvil_log)}") from exc
 
         alto_port = _free_port()
         alto_cmd = [
@@ -248,7 +204,7 @@ def start_devchain(
             bundler_url=f"{bundler_url}/rpc",
             chain_id=actual_chain_id,
             hardfork=hardfork,
-            p256_precompile=has_p256_precompile(rpc_url),
+            p256_precompile=p256_precompile,
             entry_point=deployments.entry_point.address,
             factory=deployments.factory.address,
             implementation=deployments.implementation.address,
@@ -256,7 +212,7 @@ def start_devchain(
             deployer=deployer,
             bundler_executor=executor,
             bundler_utility=utility,
-            funded_keys=tuple(_dev_key(k) for k in _ANVIL_KEYS[3:]),
+            funded_keys=tuple(dev_key(k) for k in ANVIL_KEYS[3:]),
             paymaster=paymaster,
             paymaster_owner=deployer,
             paymaster_signer=dev_signer,
@@ -273,116 +229,6 @@ def start_devchain(
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-def has_p256_precompile(rpc_url: str) -> bool:
-    """Whether the chain answers the RIP-7212/EIP-7951 P-256 precompile (a known-valid signature returns 1)."""
-    result = _rpc(rpc_url, "eth_call", [{"to": P256_PRECOMPILE, "data": "0x" + _P256_PROBE.hex()}, "latest"])
-    return result is not None and result != "0x" and int(result, 16) == 1
-
-
-def set_paymaster_signer(chain: DevChain, signer_address: str) -> None:
-    """Rotate the dev chain paymaster's signer to `signer_address` (a transaction by the owner key).
-
-    For pointing a running dev chain at a key the backend generated; ops signed by the previous key stop passing.
-    """
-    if chain.paymaster_owner is None or not chain.paymaster:
-        raise DevChainError("this dev chain has no paymaster")
-    data = _SET_SIGNER_SELECTOR + encode(["address"], [to_checksum_address(signer_address)])
-    _transact(chain.rpc_url, chain.paymaster_owner.address, chain.paymaster, data)
-
-
-def paymaster_signer_address(chain: DevChain) -> str:
-    """The paymaster's current signer, read from the contract."""
-    result = _rpc(chain.rpc_url, "eth_call", [{"to": chain.paymaster, "data": "0x" + _SIGNER_SELECTOR.hex()}, "latest"])
-    return to_checksum_address("0x" + result[-40:])
-
-
-def paymaster_deposit(chain: DevChain) -> int:
-    """The paymaster's EntryPoint deposit in wei (LykosPaymaster.getDeposit)."""
-    result = _rpc(
-        chain.rpc_url, "eth_call", [{"to": chain.paymaster, "data": "0x" + _GET_DEPOSIT_SELECTOR.hex()}, "latest"]
-    )
-    return int(result, 16)
-
-
-# --- internals ------------------------------------------------------------------------------------------------
-
-_SET_SIGNER_SELECTOR = function_signature_to_4byte_selector("setSigner(address)")
-_SIGNER_SELECTOR = function_signature_to_4byte_selector("signer()")
-_GET_DEPOSIT_SELECTOR = function_signature_to_4byte_selector("getDeposit()")
-_DEPOSIT_SELECTOR = function_signature_to_4byte_selector("deposit()")
-
-_ids = itertools.count(1)
-
-
-def _dev_key(private_key: str) -> DevKey:
-    return DevKey(address=Account.from_key(private_key).address, private_key=private_key)
-
-
-def _rpc(url: str, method: str, params: Sequence[Any], *, timeout: float = 10.0) -> Any:
-    response = requests.post(
-        url, json={"jsonrpc": "2.0", "id": next(_ids), "method": method, "params": list(params)}, timeout=timeout
-    )
-    body = response.json()
-    if "error" in body:
-        raise DevChainError(f"{method}: {body['error']}")
-    return body["result"]
-
-
-def _deploy_deterministically(rpc_url: str, sender: str, payloads: Sequence[bytes]) -> None:
-    """Send each payload (`salt ‖ init code`) to the deterministic deployer from an unlocked anvil account."""
-    tx_hashes = [
-        _rpc(
-            rpc_url,
-            "eth_sendTransaction",
-            [{"from": sender, "to": DETERMINISTIC_DEPLOYER, "data": "0x" + payload.hex(), "gas": hex(8_000_000)}],
-        )
-        for payload in payloads
-    ]
-    for tx_hash in tx_hashes:
-        receipt = None
-        deadline = time.monotonic() + 10
-        while receipt is None and time.monotonic() < deadline:
-            receipt = _rpc(rpc_url, "eth_getTransactionReceipt", [tx_hash])
-            if receipt is None:
-                time.sleep(0.02)
-        if receipt is None or int(receipt["status"], 16) != 1:
-            raise DevChainError(f"deterministic deployment {tx_hash} failed: {receipt}")
-
-
-def _deploy_paymaster(rpc_url: str, *, owner: str, signer: str, deposit_wei: int) -> str:
-    """Deploy LykosPaymaster(owner, signer) from `owner` (an unlocked anvil account) and fund its deposit."""
-    init_code = load_artifact("LykosPaymaster").init_code(["address", "address"], [owner, signer])
-    receipt = _transact(rpc_url, owner, None, init_code, gas=3_000_000)
-    paymaster = to_checksum_address(receipt["contractAddress"])
-    if deposit_wei:
-        _transact(rpc_url, owner, paymaster, _DEPOSIT_SELECTOR, value=deposit_wei)
-    return paymaster
-
-
-def _transact(
-    rpc_url: str, sender: str, to: str | None, data: bytes, *, value: int = 0, gas: int = 500_000
-) -> dict[str, Any]:
-    """eth_sendTransaction from an unlocked anvil account; waits for the receipt and requires success."""
-    tx: dict[str, str] = {"from": sender, "data": "0x" + data.hex(), "gas": hex(gas), "value": hex(value)}
-    if to is not None:
-        tx["to"] = to
-    tx_hash = _rpc(rpc_url, "eth_sendTransaction", [tx])
-    receipt = _wait_for_receipt(rpc_url, tx_hash)
-    if int(receipt["status"], 16) != 1:
-        raise DevChainError(f"transaction {tx_hash} failed: {receipt}")
-    return receipt
-
-
-def _wait_for_receipt(rpc_url: str, tx_hash: str, *, timeout: float = 10.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        receipt = _rpc(rpc_url, "eth_getTransactionReceipt", [tx_hash])
-        if receipt is not None:
-            return dict(receipt)
-        time.sleep(0.02)
-    raise DevChainError(f"transaction {tx_hash} not mined within {timeout} s")
-
-
 def _free_port() -> int:
     """A port the OS just handed out for loopback (closed again; the child binds it a moment later)."""
     with socket.socket() as sock:
@@ -390,7 +236,15 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _spawn(cmd: Sequence[str], *, log: Path, cwd: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+def _listening(port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+        return True
+    return False
+
+
+def _spawn(
+    cmd: Sequence[str], *, log: Path, cwd: Path | None, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     # Own session = own process group, so stop() reaches any children (node workers) and nothing is orphaned.
     with log.open("wb") as out:
         return subprocess.Popen(

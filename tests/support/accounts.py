@@ -6,12 +6,10 @@ through alto's eth_sendUserOperation to the real EntryPoint v0.8 on anvil.
 
 from __future__ import annotations
 
-import json
 import secrets
-import subprocess
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -22,16 +20,16 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractCustomError
 from web3.logs import DISCARD
+from web3.types import Wei
 
 from apps.chain import contracts, paymaster_data, userops
-from apps.chain.devchain import DevChain
+from apps.chain.clients import BundlerClient, get_bundler_client
+from apps.chain.dev import DevChain
 from apps.chain.userops import Call, UserOperation
 from tests.support.authenticator import SoftAuthenticator, SoftCredential, b64url_decode, der_to_rs, high_s
 
 RP_ID = "localhost"
 ORIGIN = "http://localhost:8000"
-#: Chain id of the second (prague, no P-256 precompile) dev chain of the session.
-PRAGUE_CHAIN_ID = 31338
 
 
 @dataclass
@@ -131,7 +129,7 @@ class Wallet:
     def fund(self, wei: int = 10**18) -> None:
         """Send ETH from a funded dev account (a real transfer: the account pays its own gas, no paymaster)."""
         sender = self.chain.funded_keys[0].address
-        tx = self.w3.eth.send_transaction({"from": sender, "to": self.address, "value": wei})
+        tx = self.w3.eth.send_transaction({"from": sender, "to": self.address, "value": Wei(wei)})
         assert self.w3.eth.wait_for_transaction_receipt(tx)["status"] == 1
 
     def deploy_directly(self) -> None:
@@ -144,8 +142,12 @@ class Wallet:
         )
         assert self.w3.eth.wait_for_transaction_receipt(tx)["status"] == 1
 
-    def build(self, calls: Sequence[Call], *, signer: Passkey | None = None) -> UserOperation:
-        """An unsigned op with bundler-estimated gas (plus the verification margin) and bundler fees."""
+    @property
+    def bundler(self) -> BundlerClient:
+        return get_bundler_client(self.chain)
+
+    def draft(self, calls: Sequence[Call], *, signer: Passkey | None = None) -> UserOperation:
+        """The op before gas and fees: next nonce, the calls, the factory while undeployed, a dummy signature."""
         signer = signer or self.owner
         entry_point = contracts.bind(self.w3, "EntryPoint", self.chain.entry_point)
         op = UserOperation(
@@ -159,15 +161,23 @@ class Wallet:
                 factory=self.chain.factory,
                 factory_data=userops.encode_create_account(self.owner.qx, self.owner.qy, self.salt),
             )
-        max_fee, max_priority = userops.bundler_gas_price(self.chain.bundler_url)
+        return op
+
+    def with_gas(self, op: UserOperation) -> UserOperation:
+        """`op` with the bundler's fees and its gas estimate (plus the verification margin the dummy misses)."""
+        max_fee, max_priority = self.bundler.gas_price()
         op = op.replace(max_fee_per_gas=max_fee, max_priority_fee_per_gas=max_priority)
-        estimate = userops.estimate_user_operation_gas(self.chain.bundler_url, op, entry_point=self.chain.entry_point)
+        estimate = self.bundler.estimate_user_operation_gas(op.to_rpc(), entry_point=self.chain.entry_point)
         return op.replace(
-            pre_verification_gas=estimate.pre_verification_gas,
-            verification_gas_limit=estimate.verification_gas_limit
+            pre_verification_gas=estimate["preVerificationGas"],
+            verification_gas_limit=estimate["verificationGasLimit"]
             + userops.verification_gas_margin(p256_precompile=self.chain.p256_precompile),
-            call_gas_limit=estimate.call_gas_limit,
+            call_gas_limit=estimate["callGasLimit"],
         )
+
+    def build(self, calls: Sequence[Call], *, signer: Passkey | None = None) -> UserOperation:
+        """An unsigned op with bundler-estimated gas and bundler fees."""
+        return self.with_gas(self.draft(calls, signer=signer))
 
     def op_hash(self, op: UserOperation) -> bytes:
         return userops.user_op_hash(op, entry_point=self.chain.entry_point, chain_id=self.chain.chain_id)
@@ -180,11 +190,15 @@ class Wallet:
         )
         return op.replace(signature=signature)
 
+    def submit(self, op: UserOperation) -> str:
+        """eth_sendUserOperation through alto; the userOpHash it answers (a refusal raises a chain BundlerError)."""
+        return self.bundler.send_user_operation(op.to_rpc(), entry_point=self.chain.entry_point)
+
     def send(self, op: UserOperation) -> dict[str, Any]:
         """Submit through alto, wait for inclusion, and require that the op's execution succeeded."""
-        op_hash = userops.send_user_operation(self.chain.bundler_url, op, entry_point=self.chain.entry_point)
-        assert op_hash == self.op_hash(op)
-        receipt = userops.wait_for_user_operation_receipt(self.chain.bundler_url, op_hash)
+        op_hash = self.submit(op)
+        assert op_hash == "0x" + self.op_hash(op).hex()
+        receipt = wait_for_receipt(self.bundler, op_hash)
         assert receipt["success"], receipt
         return receipt
 
@@ -197,6 +211,18 @@ class Wallet:
         """A Call from the account to itself (owner and guardian management go through execute)."""
         data = self.contract.functions[fn_name](*args)._encode_transaction_data()
         return Call(target=self.address, data=bytes.fromhex(data[2:]))
+
+
+def wait_for_receipt(
+    bundler: BundlerClient, op_hash: str, *, timeout: float = 30.0, poll_interval: float = 0.05
+) -> dict[str, Any]:
+    """Poll until the op is included (fractions of a second on anvil); TimeoutError if it never is."""
+    deadline = time.monotonic() + timeout
+    while (receipt := bundler.get_user_operation_receipt(op_hash)) is None:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"UserOperation {op_hash} not included within {timeout} s")
+        time.sleep(poll_interval)
+    return receipt
 
 
 def factory(chain: DevChain, w3: Web3) -> Contract:
@@ -271,92 +297,3 @@ def events(contract: Contract, user_op_receipt: dict[str, Any], name: str) -> li
     return [
         e for e in contract.events[name]().process_receipt(tx_receipt, errors=DISCARD) if e.address == contract.address
     ]
-
-
-# --- sponsored operations (LykosPaymaster) ---------------------------------------------------------------------
-
-
-def paymaster_key(chain: DevChain) -> bytes:
-    """Raw bytes of the dev chain paymaster's starting signer key (as the Django side would pass its own)."""
-    assert chain.paymaster_signer is not None, "this chain was started with an external paymaster signer"
-    return bytes.fromhex(chain.paymaster_signer.private_key.removeprefix("0x"))
-
-
-def build_sponsored(
-    wallet: Wallet,
-    calls: Sequence[Call],
-    *,
-    paymaster_key: bytes,
-    valid_after: int = 0,
-    valid_until: int | None = None,
-) -> UserOperation:
-    """An op paid by the chain's LykosPaymaster: estimate with dummy paymasterData, then sign paymasterData over
-    the estimated op. The account signature is still the dummy one: call `wallet.sign(op)` last.
-
-    `valid_until` defaults to ten minutes after the chain's latest block (chain time, which tests move forward).
-    """
-    chain = wallet.chain
-    entry_point = contracts.bind(wallet.w3, "EntryPoint", chain.entry_point)
-    op = UserOperation(
-        sender=wallet.address,
-        nonce=entry_point.functions.getNonce(wallet.address, 0).call(),
-        call_data=userops.encode_execute(calls),
-        signature=userops.dummy_account_signature(signer=signer_of(chain, wallet.owner), origin=ORIGIN),
-    )
-    if not wallet.deployed:
-        op = op.replace(
-            factory=chain.factory,
-            factory_data=userops.encode_create_account(wallet.owner.qx, wallet.owner.qy, wallet.salt),
-        )
-    max_fee, max_priority = userops.bundler_gas_price(chain.bundler_url)
-    op = paymaster_data.with_paymaster(
-        op.replace(max_fee_per_gas=max_fee, max_priority_fee_per_gas=max_priority), paymaster=chain.paymaster
-    )
-    estimate = userops.estimate_user_operation_gas(chain.bundler_url, op, entry_point=chain.entry_point)
-    op = op.replace(
-        pre_verification_gas=estimate.pre_verification_gas,
-        verification_gas_limit=estimate.verification_gas_limit
-        + userops.verification_gas_margin(p256_precompile=chain.p256_precompile),
-        call_gas_limit=estimate.call_gas_limit,
-    )
-    if valid_until is None:
-        valid_until = latest_timestamp(wallet.w3) + 600
-    return op.replace(
-        paymaster_data=paymaster_data.sign_paymaster_data(
-            op,
-            paymaster=chain.paymaster,
-            chain_id=chain.chain_id,
-            valid_after=valid_after,
-            valid_until=valid_until,
-            private_key=paymaster_key,
-        )
-    )
-
-
-def run_erc7677_client(
-    wallet: Wallet, *, paymaster_url: str, calls: Sequence[Call], policy_id: str
-) -> subprocess.CompletedProcess[str]:
-    """Run contracts/erc7677_client.mjs (viem's ERC-7677 paymaster client) for `wallet`'s next operation."""
-    chain = wallet.chain
-    script_input = {
-        "rpcUrl": chain.rpc_url,
-        "bundlerUrl": chain.bundler_url,
-        "paymasterUrl": paymaster_url,
-        "chainId": chain.chain_id,
-        "entryPoint": chain.entry_point,
-        "account": wallet.address,
-        "factory": chain.factory,
-        "factoryData": "0x" + userops.encode_create_account(wallet.owner.qx, wallet.owner.qy, wallet.salt).hex(),
-        "calls": [{"to": c.target, "value": hex(c.value), "data": "0x" + c.data.hex()} for c in calls],
-        "dummySignature": "0x"
-        + userops.dummy_account_signature(signer=signer_of(chain, wallet.owner), origin=ORIGIN).hex(),
-        "paymasterContext": {"policyId": policy_id},
-        "verificationGasMargin": userops.verification_gas_margin(p256_precompile=chain.p256_precompile),
-    }
-    return subprocess.run(
-        ["node", "contracts/erc7677_client.mjs", json.dumps(script_input)],
-        cwd=Path(__file__).resolve().parents[2],
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )

@@ -2,6 +2,9 @@
 
 With `--serve`, Django's development server runs in the foreground beside it (what `make run` uses).
 Ctrl-C or SIGTERM stops everything; no anvil or alto process is left behind.
+
+It lives in the paymaster app because the chain it starts trusts the paymaster's signing key: the chain app below
+it starts and registers chains and knows nothing of that key.
 """
 
 from __future__ import annotations
@@ -11,26 +14,11 @@ import threading
 from typing import Any
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
-from apps.chain.devchain import DevChain, start_devchain
-from apps.chain.services import chain_upsert
+from apps.chain.dev import start_devchain
+from apps.chain.dev.registry import register
 from apps.paymaster.signer import paymaster_signer_address
-
-
-def register(chain: DevChain, *, name: str) -> None:
-    chain_upsert(
-        chain_id=chain.chain_id,
-        name=name,
-        rpc_url=chain.rpc_url,
-        bundler_url=chain.bundler_url,
-        entry_point=chain.entry_point,
-        account_factory=chain.factory,
-        account_implementation=chain.implementation,
-        webauthn_verifier=chain.webauthn_verifier,
-        paymaster=chain.paymaster,
-        p256_precompile=chain.p256_precompile,
-    )
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -40,7 +28,7 @@ def _interrupt(signum: int, frame: object) -> None:
 class Command(BaseCommand):
     help = "Run a local dev chain (anvil + alto + contracts) on loopback and register it; optionally serve the API."
 
-    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--chain-id", type=int, default=None)
         parser.add_argument("--hardfork", default=None, help="e.g. prague: no P-256 precompile")
         parser.add_argument(

@@ -1,0 +1,1 @@
+"""Chain API: thin views over the chain selectors and services."""
