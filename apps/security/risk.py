@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
@@ -17,6 +16,7 @@ from eth_utils import to_checksum_address
 
 from apps.chain.clients import NodeClient
 from apps.chain.errors import ChainUnavailable
+from apps.security.conf import security_settings
 from apps.security.models import Counterparty, KnownAddress, ThreatListEntry, TransactionSimulation
 from apps.security.verdicts import Warning
 
@@ -131,7 +131,7 @@ def _outflow_warnings(result: dict[str, Any], ctx: RiskContext) -> list[Warning]
     """Most of a balance leaving: `balance_drain` when a third party pulls it (transferFrom after an approval),
     `large_outflow` when the account sends it itself (a "send max" can be legitimate; a pull rarely is)."""
     warnings = []
-    share = float(settings.SECURITY_DRAIN_SHARE)
+    share = float(security_settings.DRAIN_SHARE)
     pulled_by_asset: dict[tuple[str, str], bool] = {}
     for item in result["transfers"]:
         if item["from"] == ctx.account:
@@ -180,7 +180,7 @@ def _outflow_warnings(result: dict[str, Any], ctx: RiskContext) -> list[Warning]
 
 def _approval_warnings(result: dict[str, Any], ctx: RiskContext) -> list[Warning]:
     warnings = []
-    unlimited = int(settings.SECURITY_UNLIMITED_ALLOWANCE)
+    unlimited = int(security_settings.UNLIMITED_ALLOWANCE)
     approvals = [a for a in result["approvals"] if a["owner"] == ctx.account and int(a["amount"]) > 0]
     trusted = known_addresses([a["spender"] for a in approvals], chain=ctx.chain)
     for approval in approvals:
@@ -229,7 +229,7 @@ def _hex_body(address: str) -> str:
 def looks_like(candidate: str, reference: str) -> bool:
     """Address poisoning: same leading and trailing hex characters, different address."""
     a, b = _hex_body(candidate), _hex_body(reference)
-    prefix, suffix = int(settings.SECURITY_POISONING_PREFIX_CHARS), int(settings.SECURITY_POISONING_SUFFIX_CHARS)
+    prefix, suffix = int(security_settings.POISONING_PREFIX_CHARS), int(security_settings.POISONING_SUFFIX_CHARS)
     return a != b and a[:prefix] == b[:prefix] and a[-suffix:] == b[-suffix:]
 
 
@@ -273,13 +273,13 @@ def contract_deployed_at(ctx: RiskContext, address: str) -> int | None:
     except ChainUnavailable:
         return None
     timestamp = int(block["timestamp"], 16)
-    cache.set(key, timestamp, timeout=settings.SECURITY_CONTRACT_AGE_CACHE_SECONDS)
+    cache.set(key, timestamp, timeout=security_settings.CONTRACT_AGE_CACHE_SECONDS)
     return timestamp
 
 
 def _new_contract_warnings(result: dict[str, Any], ctx: RiskContext, counterparties: set[str]) -> list[Warning]:
     """First interaction with a contract deployed minutes ago (SECURITY_NEW_CONTRACT_SECONDS)."""
-    max_age = int(settings.SECURITY_NEW_CONTRACT_SECONDS)
+    max_age = int(security_settings.NEW_CONTRACT_SECONDS)
     if max_age <= 0:
         return []
     candidates = set(result["call_targets"]) | {a["spender"] for a in result["approvals"] if a["owner"] == ctx.account}
@@ -314,17 +314,17 @@ def _history_warnings(result: dict[str, Any], ctx: RiskContext) -> list[Warning]
         .exclude(action=TransactionSimulation.Action.BLOCK)
         .exclude(pk=ctx.exclude_simulation_id)
         .order_by("-created_at")
-        .values_list("result", flat=True)[: settings.SECURITY_VALUE_HISTORY_SIZE]
+        .values_list("result", flat=True)[: security_settings.VALUE_HISTORY_SIZE]
     )
     samples: dict[str, list[int]] = {}
     for past in history:
         for asset, amount in (past or {}).get("outflows", {}).items():
             samples.setdefault(asset, []).append(int(amount))
     warnings = []
-    multiplier = float(settings.SECURITY_VALUE_HISTORY_MULTIPLIER)
+    multiplier = float(security_settings.VALUE_HISTORY_MULTIPLIER)
     for asset, amount in sorted(outflows.items()):
         past = samples.get(asset, [])
-        if len(past) < settings.SECURITY_VALUE_HISTORY_MIN_SAMPLES:
+        if len(past) < security_settings.VALUE_HISTORY_MIN_SAMPLES:
             continue
         usual = max(past)
         if amount > multiplier * usual:
@@ -343,7 +343,7 @@ def _history_warnings(result: dict[str, Any], ctx: RiskContext) -> list[Warning]
 
 
 def velocity_count(*, user: Any, exclude_id: Any = None) -> int:
-    since = timezone.now() - timedelta(seconds=settings.SECURITY_VELOCITY_WINDOW_SECONDS)
+    since = timezone.now() - timedelta(seconds=security_settings.VELOCITY_WINDOW_SECONDS)
     return (
         TransactionSimulation.objects.filter(
             user=user,
@@ -359,16 +359,16 @@ def actor_warnings(ctx: RiskContext, *, count_velocity: bool = True) -> list[War
     warnings = []
     if count_velocity:
         recent = velocity_count(user=ctx.user, exclude_id=ctx.exclude_simulation_id)
-        if recent >= settings.SECURITY_VELOCITY_MAX_OPERATIONS:
+        if recent >= security_settings.VELOCITY_MAX_OPERATIONS:
             warnings.append(
                 Warning(
                     "velocity",
                     "WARNING",
-                    f"{recent + 1} operations in {settings.SECURITY_VELOCITY_WINDOW_SECONDS} s: unusually fast.",
-                    {"operations": recent + 1, "window_seconds": settings.SECURITY_VELOCITY_WINDOW_SECONDS},
+                    f"{recent + 1} operations in {security_settings.VELOCITY_WINDOW_SECONDS} s: unusually fast.",
+                    {"operations": recent + 1, "window_seconds": security_settings.VELOCITY_WINDOW_SECONDS},
                 )
             )
-    fresh = timezone.now() - timedelta(seconds=settings.SECURITY_NEW_DEVICE_SECONDS)
+    fresh = timezone.now() - timedelta(seconds=security_settings.NEW_DEVICE_SECONDS)
     if ctx.device is not None and ctx.device.created_at >= fresh:
         warnings.append(
             Warning("new_device", "INFO", "This device was added recently.", {"device_id": str(ctx.device.pk)})

@@ -15,7 +15,6 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -28,6 +27,7 @@ from apps.chain.errors import ChainUnavailable
 from apps.chain.userops import Call, UserOperation, encode_execute
 from apps.security import analysis, risk
 from apps.security.adapters import SimulationRequest, SimulationTrace, get_simulator
+from apps.security.conf import security_settings
 from apps.security.errors import AccountFrozen, SimulationUnavailable
 from apps.security.messages import message_warnings
 from apps.security.models import (
@@ -321,11 +321,11 @@ def review_case_unfreeze_account(*, case_id: int, reviewer: Any, note: str = "")
 def sponsorship_refusal_record(*, user: Any, rule: str, transaction_id: str | None = None) -> ReviewCase | None:
     """The transaction flow reports each refused sponsorship; at SECURITY_SPONSORSHIP_REFUSALS_MAX within
     SECURITY_SPONSORSHIP_REFUSALS_WINDOW_SECONDS a `sponsorship_refusals` case opens (or gains the new link)."""
-    window = int(settings.SECURITY_SPONSORSHIP_REFUSALS_WINDOW_SECONDS)
+    window = int(security_settings.SPONSORSHIP_REFUSALS_WINDOW_SECONDS)
     key = f"security:sponsorship-refusals:{user.pk}:{int(timezone.now().timestamp()) // window}"
     cache.add(key, 0, timeout=window + 1)
     count = cache.incr(key)
-    if count < settings.SECURITY_SPONSORSHIP_REFUSALS_MAX:
+    if count < security_settings.SPONSORSHIP_REFUSALS_MAX:
         return None
     return review_case_open(
         user=user,
@@ -433,7 +433,7 @@ def _simulate(*, chain: Any, request: SimulationRequest) -> tuple[SimulationTrac
     SIMULATION_CACHE.labels(result="miss").inc()
     with SIMULATION_SECONDS.labels(backend=simulator.name).time():
         trace = simulator.simulate(request)
-    cache.set(key, trace.as_json(), timeout=settings.SECURITY_SIMULATION_CACHE_SECONDS)
+    cache.set(key, trace.as_json(), timeout=security_settings.SIMULATION_CACHE_SECONDS)
     return trace, False
 
 
@@ -548,7 +548,7 @@ def _scan_call(
         to=to,
         data=data,
         value=value,
-        gas=int(settings.SECURITY_SIMULATION_GAS),
+        gas=int(security_settings.SIMULATION_GAS),
         block_number=block,
         state_overrides=state_overrides,
     )
@@ -723,7 +723,7 @@ def simulation_rescore(*, simulation_id: Any) -> TransactionSimulation | None:
 
 def threat_list_rescan(*, since_days: int | None = None) -> list[str]:
     """Ids of recent successful scans that touched an address now on the threat list (to be re-scored)."""
-    days = settings.SECURITY_RESCAN_DAYS if since_days is None else since_days
+    days = security_settings.RESCAN_DAYS if since_days is None else since_days
     since = timezone.now() - timedelta(days=days)
     threats = set(ThreatListEntry.objects.filter(active=True).values_list("address", flat=True))
     if not threats:
