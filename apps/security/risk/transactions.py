@@ -1,95 +1,19 @@
-"""Risk rules over a decoded simulation. Each rule returns warnings with a stable `kind`; the score and action
-follow in `verdicts.verdict_from`. Every threshold is a setting (see the "security (G0)" block of the settings)."""
+"""Rules over a simulated call's decoded effects (see `analysis.analyse`): threats touched, balances drained,
+risky approvals, poisoned lookalike recipients, minutes-old contracts and amounts far above the user's history."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Q
-from django.utils import timezone
-from eth_utils import to_checksum_address
 
-from apps.chain.clients import NodeClient
 from apps.chain.errors import ChainUnavailable
 from apps.security.conf import security_settings
-from apps.security.models import Counterparty, KnownAddress, ThreatListEntry, TransactionSimulation
+from apps.security.models import TransactionSimulation
+from apps.security.risk.context import NATIVE, Asset, RiskContext
+from apps.security.risk.lists import counterparty_addresses, known_addresses, threat_warnings
 from apps.security.verdicts import Warning
-
-_BALANCE_OF = "0x70a08231"  # balanceOf(address)
-
-
-@dataclass
-class RiskContext:
-    user: Any
-    chain: Any
-    account: str  # checksummed account address
-    node: NodeClient | None
-    device: Any = None
-    session: Any = None
-    exclude_simulation_id: Any = None
-    # Addresses that belong to the platform (the account itself, the EntryPoint): never "new" or "unknown".
-    infrastructure: set[str] = field(default_factory=set)
-    _code_cache: dict[str, bool] = field(default_factory=dict)
-
-    def has_code(self, address: str) -> bool | None:
-        if self.node is None:
-            return None
-        if address not in self._code_cache:
-            # Raw JSON-RPC: building web3 contract objects costs more than the node's answer (see bench/).
-            try:
-                self._code_cache[address] = self.node.request("eth_getCode", [address, "latest"]) not in ("0x", None)
-            except ChainUnavailable:
-                return None
-        return self._code_cache[address]
-
-
-# --- lists -------------------------------------------------------------------------------------------------------
-
-
-def threat_matches(addresses: Iterable[str], *, chain: Any) -> dict[str, ThreatListEntry]:
-    addresses = {to_checksum_address(a) for a in addresses if a}
-    if not addresses:
-        return {}
-    chain_filter = Q(chain__isnull=True) | (Q(chain=chain) if chain is not None else Q(pk__in=[]))
-    rows = ThreatListEntry.objects.filter(chain_filter, active=True, address__in=addresses)
-    return {row.address: row for row in rows}
-
-
-def known_addresses(addresses: Iterable[str], *, chain: Any) -> set[str]:
-    addresses = {to_checksum_address(a) for a in addresses if a}
-    chain_filter = Q(chain__isnull=True) | (Q(chain=chain) if chain is not None else Q(pk__in=[]))
-    return set(KnownAddress.objects.filter(chain_filter, address__in=addresses).values_list("address", flat=True))
-
-
-def counterparty_addresses(*, user: Any) -> set[str]:
-    return set(Counterparty.objects.filter(user=user).values_list("address", flat=True))
-
-
-def threat_warnings(addresses: Iterable[str], *, chain: Any, role: str = "touched") -> list[Warning]:
-    warnings = []
-    for address, entry in sorted(threat_matches(addresses, chain=chain).items()):
-        sanctioned = entry.category == ThreatListEntry.Category.SANCTIONED
-        warnings.append(
-            Warning(
-                kind="sanctioned_address" if sanctioned else "threat_listed_address",
-                severity="CRITICAL",
-                message=(
-                    f"{address} is on a sanctions list: interacting with it is not allowed."
-                    if sanctioned
-                    else f"{address} is a known malicious address ({entry.category})."
-                ),
-                evidence={"address": address, "category": entry.category, "source": entry.source, "role": role},
-            )
-        )
-    return warnings
-
-
-# --- rules over a simulation -------------------------------------------------------------------------------------
 
 
 def simulation_warnings(result: dict[str, Any], ctx: RiskContext) -> list[Warning]:
@@ -104,6 +28,7 @@ def simulation_warnings(result: dict[str, Any], ctx: RiskContext) -> list[Warnin
             )
         )
         return warnings
+    ctx.prefetch(code_of=_code_reads(result, ctx), balances_of=_balance_reads(result))
     warnings += threat_warnings(result["touched"], chain=ctx.chain)
     warnings += _outflow_warnings(result, ctx)
     warnings += _approval_warnings(result, ctx)
@@ -114,17 +39,21 @@ def simulation_warnings(result: dict[str, Any], ctx: RiskContext) -> list[Warnin
     return warnings
 
 
-def _balance_before(ctx: RiskContext, standard: str, token: str) -> int | None:
-    if ctx.node is None:
-        return None
-    try:
-        if standard == "native":
-            return int(ctx.node.request("eth_getBalance", [ctx.account, "latest"]), 16)
-        data = _BALANCE_OF + bytes.fromhex(ctx.account[2:]).rjust(32, b"\0").hex()
-        answer = ctx.node.request("eth_call", [{"to": token, "data": data}, "latest"])
-        return int(answer, 16) if answer not in ("0x", None) else None
-    except (ChainUnavailable, ValueError):
-        return None
+def _code_reads(result: dict[str, Any], ctx: RiskContext) -> set[str]:
+    """Addresses whose code a rule below may ask about: approved spenders, and (when the new-contract rule is on)
+    the contracts the account calls. A few more than needed cost nothing in a batch; a missing one costs a trip."""
+    spenders = {a["spender"] for a in result["approvals"] if a["owner"] == ctx.account}
+    targets = set(result["call_targets"]) if security_settings.NEW_CONTRACT_SECONDS > 0 else set()
+    return (spenders | targets) - ctx.infrastructure
+
+
+def _balance_reads(result: dict[str, Any]) -> set[Asset]:
+    """The fungible assets leaving the account, whose balance before the call sizes the outflow."""
+    return {
+        (delta["standard"], delta["token"])
+        for delta in result["balance_deltas"]
+        if int(delta["amount"]) < 0 and delta["standard"] in (NATIVE, "erc20")
+    }
 
 
 def _outflow_warnings(result: dict[str, Any], ctx: RiskContext) -> list[Warning]:
@@ -155,7 +84,7 @@ def _outflow_warnings(result: dict[str, Any], ctx: RiskContext) -> list[Warning]
                     )
                 )
             continue
-        before = _balance_before(ctx, standard, token)
+        before = ctx.balance_before((standard, token))
         if not before or amount < share * before:
             continue
         evidence |= {"balance": str(before), "share": round(amount / before, 4), "pulled": pulled}
@@ -252,8 +181,8 @@ def _poisoning_warnings(result: dict[str, Any], ctx: RiskContext, counterparties
 
 
 def contract_deployed_at(ctx: RiskContext, address: str) -> int | None:
-    """Timestamp of the block that first has code at `address` (binary search over eth_getCode; cached, since a
-    deployment block never changes). None when it cannot be told (no node, pruned history)."""
+    """Timestamp of the block that first has code at `address` (binary search over the code at past blocks;
+    cached, since a deployment block never changes). None when it cannot be told (no node, pruned history)."""
     if ctx.node is None:
         return None
     key = f"security:deployed:{ctx.chain.chain_id if ctx.chain else 0}:{address}"
@@ -265,14 +194,13 @@ def contract_deployed_at(ctx: RiskContext, address: str) -> int | None:
         low, high = 0, latest
         while low < high:
             middle = (low + high) // 2
-            if ctx.node.request("eth_getCode", [address, hex(middle)]) not in ("0x", "", None):
+            if ctx.node.is_deployed(address, block=middle):
                 high = middle
             else:
                 low = middle + 1
-        block = ctx.node.request("eth_getBlockByNumber", [hex(low), False])
+        timestamp = ctx.node.block_timestamp(low)
     except ChainUnavailable:
         return None
-    timestamp = int(block["timestamp"], 16)
     cache.set(key, timestamp, timeout=security_settings.CONTRACT_AGE_CACHE_SECONDS)
     return timestamp
 
@@ -336,45 +264,4 @@ def _history_warnings(result: dict[str, Any], ctx: RiskContext) -> list[Warning]
                     {"asset": asset, "amount": str(amount), "usual_max": str(usual), "samples": len(past)},
                 )
             )
-    return warnings
-
-
-# --- rules about the actor ---------------------------------------------------------------------------------------
-
-
-def velocity_count(*, user: Any, exclude_id: Any = None) -> int:
-    since = timezone.now() - timedelta(seconds=security_settings.VELOCITY_WINDOW_SECONDS)
-    return (
-        TransactionSimulation.objects.filter(
-            user=user,
-            created_at__gte=since,
-            kind__in=[TransactionSimulation.Kind.TRANSACTION, TransactionSimulation.Kind.USER_OPERATION],
-        )
-        .exclude(pk=exclude_id)
-        .count()
-    )
-
-
-def actor_warnings(ctx: RiskContext, *, count_velocity: bool = True) -> list[Warning]:
-    warnings = []
-    if count_velocity:
-        recent = velocity_count(user=ctx.user, exclude_id=ctx.exclude_simulation_id)
-        if recent >= security_settings.VELOCITY_MAX_OPERATIONS:
-            warnings.append(
-                Warning(
-                    "velocity",
-                    "WARNING",
-                    f"{recent + 1} operations in {security_settings.VELOCITY_WINDOW_SECONDS} s: unusually fast.",
-                    {"operations": recent + 1, "window_seconds": security_settings.VELOCITY_WINDOW_SECONDS},
-                )
-            )
-    fresh = timezone.now() - timedelta(seconds=security_settings.NEW_DEVICE_SECONDS)
-    if ctx.device is not None and ctx.device.created_at >= fresh:
-        warnings.append(
-            Warning("new_device", "INFO", "This device was added recently.", {"device_id": str(ctx.device.pk)})
-        )
-    if ctx.session is not None and ctx.session.created_at >= fresh:
-        warnings.append(
-            Warning("new_session", "INFO", "This session started recently.", {"session_id": str(ctx.session.pk)})
-        )
     return warnings

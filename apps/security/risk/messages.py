@@ -12,7 +12,8 @@ from typing import Any
 from eth_utils import is_address, to_checksum_address
 
 from apps.security.conf import security_settings
-from apps.security.risk import RiskContext, known_addresses, threat_warnings
+from apps.security.risk.context import RiskContext
+from apps.security.risk.lists import known_addresses, threat_warnings
 from apps.security.verdicts import Warning
 
 PERMIT2_TYPES = {
