@@ -24,6 +24,8 @@ def devices_by_ids(*, user: User, device_ids: Iterable[uuid.UUID | str]) -> Quer
 
 
 def session_with_device(*, session_id: uuid.UUID | str | None) -> Session | None:
+    if session_id is None:
+        return None
     return Session.objects.select_related("device").filter(pk=session_id).first()
 
 

@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from apps.security.models import ReviewCase, TransactionSimulation
 
 
-def simulation_get(*, user: Any, simulation_id: uuid.UUID | str | None) -> TransactionSimulation | None:
+def simulation_get(*, user: Any, simulation_id: uuid.UUID | str) -> TransactionSimulation | None:
     """The user's own scan; None for anyone else's (the API answers 404, never 403)."""
     return TransactionSimulation.objects.filter(pk=simulation_id, user=user).select_related("chain").first()
 

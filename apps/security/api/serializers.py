@@ -57,7 +57,7 @@ class WeiField(serializers.CharField):
 class CallIn(serializers.Serializer):
     target = AddressField()
     value = WeiField()
-    data = HexBytesField()
+    data = HexBytesField()  # type: ignore[assignment]  # the API's field is named data; Serializer.data is DRF's output
 
 
 class UserOpIn(serializers.Serializer):
@@ -74,12 +74,12 @@ class ScanTransactionIn(serializers.Serializer):
     chain_id = serializers.IntegerField(min_value=1)
     to = AddressField()
     value = WeiField()
-    data = HexBytesField()
+    data = HexBytesField()  # type: ignore[assignment]  # the API's field is named data; Serializer.data is DRF's output
 
 
 class ScanUserOperationIn(serializers.Serializer):
     chain_id = serializers.IntegerField(min_value=1)
-    calls = CallIn(many=True, allow_empty=False, max_length=32)
+    calls = CallIn(many=True, allow_empty=False, max_length=32)  # type: ignore[call-arg]  # ListSerializer takes it; the stubs miss it
     user_op = UserOpIn(required=False)
 
 

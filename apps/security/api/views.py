@@ -52,7 +52,9 @@ def _device_and_session(request: Request) -> tuple[Any, Any]:
 
 
 def _render(request: Request, verdict: services.Verdict) -> Response:
+    assert verdict.simulation_id is not None  # every scan service stores its scan before returning the verdict
     simulation = selectors.simulation_get(user=request.user, simulation_id=verdict.simulation_id)
+    assert simulation is not None
     return Response(ScanOut(ScanOut.render(simulation)).data)
 
 

@@ -4,7 +4,7 @@ timeline and in the audit log."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.core.cache import cache
@@ -30,7 +30,7 @@ def review_case_open(
     user: Any,
     reason: str,
     priority: str = ReviewCase.Priority.NORMAL,
-    linked: dict[str, Iterable[Any]] | None = None,
+    linked: Mapping[str, Iterable[Any]] | None = None,
     opened_by: Any = None,
     summary: str = "",
 ) -> ReviewCase:
@@ -64,7 +64,7 @@ def _case_create(
     user: Any,
     reason: str,
     priority: str,
-    linked: dict[str, Iterable[Any]] | None,
+    linked: Mapping[str, Iterable[Any]] | None,
     opened_by: Any,
     summary: str,
 ) -> ReviewCase | None:
@@ -100,7 +100,7 @@ def _case_create(
 
 
 def _case_add_evidence(
-    case: ReviewCase, *, linked: dict[str, Iterable[Any]] | None, priority: str, actor: Any, summary: str
+    case: ReviewCase, *, linked: Mapping[str, Iterable[Any]] | None, priority: str, actor: Any, summary: str
 ) -> None:
     changed = []
     merged = _merge_linked(case.linked, linked)
@@ -122,7 +122,7 @@ def _case_add_evidence(
     )
 
 
-def _merge_linked(current: Linked | None, extra: dict[str, Iterable[Any]] | None) -> Linked:
+def _merge_linked(current: Linked | None, extra: Mapping[str, Iterable[Any]] | None) -> Linked:
     merged = {key: list(values) for key, values in (current or {}).items()}
     for key, values in (extra or {}).items():
         bucket = merged.setdefault(key, [])
@@ -132,7 +132,7 @@ def _merge_linked(current: Linked | None, extra: dict[str, Iterable[Any]] | None
     return merged
 
 
-def _attach_links(case: ReviewCase, linked: dict[str, Iterable[Any]] | None) -> None:
+def _attach_links(case: ReviewCase, linked: Mapping[str, Iterable[Any]] | None) -> None:
     """The scans and devices a reviewer opens from the case; only the case user's own devices are linked."""
     linked = linked or {}
     if simulations := [str(s) for s in linked.get("simulations", [])]:

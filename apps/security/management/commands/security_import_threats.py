@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from eth_utils import is_address
 from tqdm import tqdm
@@ -37,7 +37,7 @@ def read_rows(path: Path, fmt: str) -> list[dict[str, Any]]:
 class Command(BaseCommand):
     help = "Import threat-list entries (known-malicious or sanctioned addresses) from a CSV or JSON file."
 
-    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", type=Path)
         parser.add_argument("--format", choices=["csv", "json"], default=None, help="default: from the extension")
         parser.add_argument("--source", default=None, help="source name for rows that have none (default: file name)")
