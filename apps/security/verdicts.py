@@ -1,5 +1,5 @@
 """The verdict shape every scan returns (transaction, UserOperation, message), and how a score and an action
-follow from the warnings. Weights and thresholds are settings (SECURITY_WARNING_WEIGHTS, SECURITY_SCORE_*)."""
+follow from the warnings. Weights and thresholds are knobs of `apps.security.conf` (WARNING_WEIGHTS, SCORE_*)."""
 
 from __future__ import annotations
 
@@ -43,7 +43,8 @@ class Verdict:
 
 
 def weight_of(kind: str) -> int:
-    return int(security_settings.WARNING_WEIGHTS.get(kind, security_settings.WARNING_WEIGHTS.get("default", 10)))
+    weights = security_settings.WARNING_WEIGHTS
+    return int(weights.get(kind, weights.get("default", 10)))
 
 
 def sort_warnings(warnings: list[Warning]) -> list[Warning]:
