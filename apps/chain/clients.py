@@ -15,7 +15,7 @@ from typing import Any, cast
 
 import requests
 from eth_typing import BlockIdentifier, HexStr
-from eth_utils import to_checksum_address
+from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 from requests.adapters import HTTPAdapter
 from web3 import HTTPProvider, Web3
 from web3.exceptions import ContractLogicError, Web3Exception
@@ -35,6 +35,8 @@ ERC20_BALANCE_ABI = [
         "outputs": [{"name": "", "type": "uint256"}],
     }
 ]
+
+_ERC20_BALANCE_OF = function_signature_to_4byte_selector("balanceOf(address)")
 
 # Failures worth another try: the request may not have reached the server, or the server was restarting.
 _TRANSIENT = (requests.ConnectionError, requests.Timeout)
@@ -62,6 +64,12 @@ def balance_call(address: str, *, block: BlockId = "latest") -> RpcCall:
 
 def eth_call_call(*, to: str, data: bytes, block: BlockId = "latest") -> RpcCall:
     return RpcCall("eth_call", ({"to": to_checksum_address(to), "data": "0x" + data.hex()}, _block_hex(block)))
+
+
+def erc20_balance_call(*, token: str, owner: str, block: BlockId = "latest") -> RpcCall:
+    """`balanceOf(owner)` of an ERC-20, for a batch; the answer decodes with `int.from_bytes(hex_data(answer))`."""
+    owner_word = bytes.fromhex(to_checksum_address(owner)[2:]).rjust(32, b"\0")
+    return eth_call_call(to=token, data=_ERC20_BALANCE_OF + owner_word, block=block)
 
 
 def block_call(block: BlockId = "latest") -> RpcCall:

@@ -37,8 +37,10 @@ def session_list(*, user: User, include_revoked: bool = False) -> QuerySet[Sessi
     return qs if include_revoked else qs.filter(revoked_at__isnull=True)
 
 
-def session_with_device(*, session_id: uuid.UUID | str) -> Session | None:
-    """Any session, revoked or not, with its device loaded."""
+def session_with_device(*, session_id: uuid.UUID | str | None) -> Session | None:
+    """Any session, revoked or not, with its device loaded (None for no session, e.g. an API key's request)."""
+    if session_id is None:
+        return None
     return Session.objects.select_related("device").filter(pk=session_id).first()
 
 

@@ -38,8 +38,7 @@ class ReviewCaseEventInline(admin.TabularInline):
     model = ReviewCaseEvent
     extra = 0
     can_delete = False
-    fields = ["created_at", "kind", "actor", "message", "data"]
-    readonly_fields = fields
+    fields = readonly_fields = ("created_at", "kind", "actor", "message", "data")
     verbose_name_plural = "timeline"
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -68,6 +67,23 @@ class FrozenFilter(admin.SimpleListFilter):
         return queryset
 
 
+_CASE_FIELDS = (
+    "user",
+    "status",
+    "priority",
+    "open_reason",
+    "close_reason",
+    "assignee",
+    "opened_by",
+    "summary",
+    "linked_view",
+    "opened_at",
+    "closed_at",
+    "closed_by",
+    "frozen",
+)
+
+
 @admin.register(ReviewCase)
 class ReviewCaseAdmin(admin.ModelAdmin):
     list_display = [
@@ -87,34 +103,21 @@ class ReviewCaseAdmin(admin.ModelAdmin):
     list_select_related = ["user", "assignee"]
     inlines = [ReviewCaseEventInline]
     actions = ["approve", "reject", "freeze_account", "unfreeze_account", "assign_to_me"]
-    readonly_fields = [
-        "user",
-        "status",
-        "priority",
-        "open_reason",
-        "close_reason",
-        "assignee",
-        "opened_by",
-        "summary",
-        "linked_view",
-        "opened_at",
-        "closed_at",
-        "closed_by",
-        "frozen",
-    ]
-    fields = readonly_fields
+    fields = readonly_fields = _CASE_FIELDS
 
-    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+    def get_form(
+        self, request: HttpRequest, obj: ReviewCase | None = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm[Any]]:
         if obj is None:
             kwargs["form"] = ManualCaseForm
             kwargs["fields"] = ManualCaseForm.Meta.fields
-        return super().get_form(request, obj, **kwargs)
+        return super().get_form(request, obj, change, **kwargs)
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return ManualCaseForm.Meta.fields if obj is None else self.fields
+    def get_fields(self, request: HttpRequest, obj: ReviewCase | None = None) -> tuple[str, ...]:
+        return tuple(ManualCaseForm.Meta.fields) if obj is None else _CASE_FIELDS
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [] if obj is None else self.readonly_fields
+    def get_readonly_fields(self, request: HttpRequest, obj: ReviewCase | None = None) -> tuple[str, ...]:
+        return () if obj is None else _CASE_FIELDS
 
     def get_inlines(self, request: HttpRequest, obj: Any) -> list[Any]:
         return [] if obj is None else self.inlines

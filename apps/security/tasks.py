@@ -1,6 +1,6 @@
 """Security tasks: work the client does not wait for. Thin, idempotent, retried on transient chain errors."""
 
-from celery import shared_task
+from celery import Task, shared_task
 
 from apps.chain.errors import ChainUnavailable
 from apps.security.errors import SimulationUnavailable
@@ -9,7 +9,7 @@ from apps.security.errors import SimulationUnavailable
 @shared_task(
     bind=True, acks_late=True, autoretry_for=(ChainUnavailable, SimulationUnavailable), retry_backoff=5, max_retries=6
 )
-def rescore_simulation_task(self, simulation_id: str) -> str | None:  # type: ignore[no-untyped-def]
+def rescore_simulation_task(self: Task, simulation_id: str) -> str | None:
     """Score one stored scan again (history re-scoring). Safe to run twice: the result only depends on the lists."""
     from apps.security.services import simulation_rescore
 
@@ -18,7 +18,7 @@ def rescore_simulation_task(self, simulation_id: str) -> str | None:  # type: ig
 
 
 @shared_task(bind=True, acks_late=True)
-def threat_list_rescan_task(self, since_days: int | None = None) -> int:  # type: ignore[no-untyped-def]
+def threat_list_rescan_task(self: Task, since_days: int | None = None) -> int:
     """After the threat list changed: re-score recent scans that touched a listed address (one task each)."""
     from apps.security.services import threat_list_rescan
 

@@ -1,11 +1,11 @@
 from django.urls import path
 
-from apps.security import api
+from apps.security.api import views
 
 urlpatterns = [
-    path("security/scan/transaction", api.ScanTransactionView.as_view()),
-    path("security/scan/user-operation", api.ScanUserOperationView.as_view()),
-    path("security/scan/message", api.ScanMessageView.as_view()),
-    path("security/feedback", api.FeedbackView.as_view()),
-    path("security/simulations/<uuid:simulation_id>", api.SimulationDetailView.as_view()),
+    path("security/scan/transaction", views.ScanTransactionView.as_view()),
+    path("security/scan/user-operation", views.ScanUserOperationView.as_view()),
+    path("security/scan/message", views.ScanMessageView.as_view()),
+    path("security/feedback", views.FeedbackView.as_view()),
+    path("security/simulations/<uuid:simulation_id>", views.SimulationDetailView.as_view()),
 ]

@@ -1,12 +1,12 @@
 """The verdict shape every scan returns (transaction, UserOperation, message), and how a score and an action
-follow from the warnings. Weights and thresholds are settings (SECURITY_WARNING_WEIGHTS, SECURITY_SCORE_*)."""
+follow from the warnings. Weights and thresholds are knobs of `apps.security.conf` (WARNING_WEIGHTS, SCORE_*)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
+from apps.security.conf import security_settings
 
 SEVERITY_ORDER = {"CRITICAL": 0, "WARNING": 1, "INFO": 2}
 
@@ -43,7 +43,8 @@ class Verdict:
 
 
 def weight_of(kind: str) -> int:
-    return int(settings.SECURITY_WARNING_WEIGHTS.get(kind, settings.SECURITY_WARNING_WEIGHTS.get("default", 10)))
+    weights = security_settings.WARNING_WEIGHTS
+    return int(weights.get(kind, weights.get("default", 10)))
 
 
 def sort_warnings(warnings: list[Warning]) -> list[Warning]:
@@ -60,9 +61,9 @@ def verdict_from(warnings: list[Warning], *, simulation_id: str | None) -> Verdi
     WARN at SECURITY_SCORE_WARN or above, or whenever a WARNING/CRITICAL warning is present; otherwise NONE."""
     ordered = sort_warnings(warnings)
     score = min(100, sum(weight_of(kind) for kind in {w.kind for w in ordered}))
-    if score >= settings.SECURITY_SCORE_BLOCK:
+    if score >= security_settings.SCORE_BLOCK:
         action = "BLOCK"
-    elif score >= settings.SECURITY_SCORE_WARN or any(w.severity != "INFO" for w in ordered):
+    elif score >= security_settings.SCORE_WARN or any(w.severity != "INFO" for w in ordered):
         action = "WARN"
     else:
         action = "NONE"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.chain.conftest import devchain, w3  # noqa: F401  (session fixtures shared with the chain tests)
-from tests.security.support import Scene
+from tests.support.security import Scene
 
 
 @pytest.fixture

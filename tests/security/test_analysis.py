@@ -8,7 +8,7 @@ from eth_abi import encode
 
 from apps.security.adapters import Frame, Log, SimulationTrace
 from apps.security.analysis import PERMIT2_APPROVAL, TRANSFER, analyse, decode_revert
-from tests.security.support import fresh_eoa
+from tests.support.security import fresh_eoa
 
 ACCOUNT, TOKEN, SPENDER, PERMIT2 = (fresh_eoa() for _ in range(4))
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from tests.security.support import call, fresh_eoa
+from tests.support.security import call, fresh_eoa
 
 pytestmark = pytest.mark.django_db
 

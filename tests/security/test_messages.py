@@ -8,7 +8,7 @@ import time
 import pytest
 
 from apps.security.services import known_address_upsert
-from tests.security.support import MAX_UINT256, deploy, fresh_eoa
+from tests.support.security import MAX_UINT256, deploy, fresh_eoa
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,7 @@ from apps.security.services import (
 )
 from lykos.audit.models import AuditEvent
 from lykos.errors import api_exception_handler
-from tests.security.support import MAX_UINT256, call, fresh_eoa
+from tests.support.security import MAX_UINT256, call, fresh_eoa
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "admin:security_reviewcase_changelist"

@@ -3,12 +3,18 @@ expected action (weights and thresholds are the settings' defaults)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import pytest
 from django.core.management import call_command
 
+from apps.chain.clients import NodeClient, RpcCall
+from apps.chain.errors import ChainUnavailable
+from apps.chain.userops import Call
 from apps.security.models import ReviewCase, TransactionSimulation
 from apps.security.services import counterparty_record
-from tests.security.support import MAX_UINT256, call, deploy, fresh_eoa, kinds, lookalike
+from tests.support.security import MAX_UINT256, call, deploy, fresh_eoa, kinds, lookalike
 
 pytestmark = pytest.mark.django_db
 
@@ -146,3 +152,48 @@ def test_a_transfer_to_a_threat_listed_address_is_blocked(scene, tmp_path) -> No
     plain_eth = scene.scan([type(call(scene.token.functions.transfer(sanctioned, 1)))(target=sanctioned, value=0)])
     assert "sanctioned_address" in kinds(plain_eth)
     assert plain_eth.action == "BLOCK"
+
+
+def _drain_calls(scene) -> list[Call]:  # type: ignore[no-untyped-def]
+    drainer = deploy(scene.w3, scene.devchain, "LykosTestDrainer", key=3)
+    balance = scene.token.functions.balanceOf(scene.address).call()
+    return [
+        call(scene.token.functions.approve(drainer.address, balance)),
+        call(drainer.functions.claim(scene.token.address)),
+    ]
+
+
+def test_the_rules_read_the_chain_in_one_batch(scene, settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The approved spender's code and the leaving balance go to the node as one JSON-RPC batch per scan."""
+    settings.SECURITY_NEW_CONTRACT_SECONDS = 0  # its binary search over past blocks is sequential by nature
+    calls = _drain_calls(scene)
+    batches: list[list[str]] = []
+    batch = NodeClient.batch
+
+    def spy(self: NodeClient, reads: Sequence[RpcCall]) -> list[Any]:
+        batches.append([read.method for read in reads])
+        return batch(self, reads)
+
+    def single_read(*args: object, **kwargs: object) -> None:
+        raise AssertionError("read one by one although the batch answered")
+
+    monkeypatch.setattr(NodeClient, "batch", spy)
+    monkeypatch.setattr(NodeClient, "erc20_balance", single_read)
+    verdict = scene.scan(calls)
+    assert "balance_drain" in kinds(verdict)
+    assert batches == [["eth_getCode", "eth_call"]]
+
+
+def test_a_failed_batch_falls_back_to_single_reads(scene, settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """One reverting read fails a whole batch: the rules then read one by one rather than score blind."""
+    settings.SECURITY_NEW_CONTRACT_SECONDS = 0
+    calls = _drain_calls(scene)
+
+    def refused(self: NodeClient, reads: Sequence[RpcCall]) -> list[Any]:
+        raise ChainUnavailable("A batched read failed.")
+
+    monkeypatch.setattr(NodeClient, "batch", refused)
+    verdict = scene.scan(calls)
+    drain = next(w for w in verdict.warnings if w.kind == "balance_drain")
+    assert drain.evidence["balance"] == drain.evidence["amount"]
+    assert verdict.action == "BLOCK"

@@ -8,7 +8,7 @@ from eth_utils import to_checksum_address
 from prometheus_client import REGISTRY
 
 from apps.security.models import TransactionSimulation
-from tests.security.support import call, deploy, fresh_eoa, kinds
+from tests.support.security import call, deploy, fresh_eoa, kinds
 
 pytestmark = pytest.mark.django_db
 

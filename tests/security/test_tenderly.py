@@ -15,7 +15,7 @@ from eth_utils import keccak
 
 from apps.security.errors import SimulationUnavailable
 from apps.security.models import TransactionSimulation
-from tests.security.support import call, fresh_eoa, kinds
+from tests.support.security import call, fresh_eoa, kinds
 
 pytestmark = pytest.mark.django_db
 TRANSFER = "0x" + keccak(text="Transfer(address,address,uint256)").hex()

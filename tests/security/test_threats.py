@@ -15,7 +15,7 @@ from django.urls import reverse
 from apps.identity.models import User
 from apps.security.models import ReviewCase, ThreatListEntry, TransactionSimulation
 from lykos.audit.models import AuditEvent
-from tests.security.support import call, fresh_eoa
+from tests.support.security import call, fresh_eoa
 
 
 def run_import(path, *args: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]

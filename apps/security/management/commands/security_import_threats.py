@@ -12,12 +12,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from eth_utils import is_address
 from tqdm import tqdm
 
-from apps.chain.models import Chain
+from apps.chain.selectors import chain_list
 from apps.security.models import ThreatListEntry
 from apps.security.services import threat_entry_upsert
 from apps.security.tasks import threat_list_rescan_task
@@ -37,7 +37,7 @@ def read_rows(path: Path, fmt: str) -> list[dict[str, Any]]:
 class Command(BaseCommand):
     help = "Import threat-list entries (known-malicious or sanctioned addresses) from a CSV or JSON file."
 
-    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", type=Path)
         parser.add_argument("--format", choices=["csv", "json"], default=None, help="default: from the extension")
         parser.add_argument("--source", default=None, help="source name for rows that have none (default: file name)")
@@ -62,7 +62,7 @@ class Command(BaseCommand):
         except (ValueError, KeyError) as exc:
             raise CommandError(f"cannot read {path} as {fmt}: {exc}") from exc
         default_source = source or path.name
-        chains = {c.chain_id: c for c in Chain.objects.all()}
+        chains = {c.chain_id: c for c in chain_list(enabled_only=False)}
         counts = {"created": 0, "updated": 0, "unchanged": 0, "invalid": 0}
         for line, row in enumerate(tqdm(rows, desc="threat list", unit="row", disable=no_progress), start=1):
             problem = self._problem(row, chains)
@@ -90,7 +90,7 @@ class Command(BaseCommand):
         )
 
     @staticmethod
-    def _problem(row: Any, chains: dict[int, Chain]) -> str:
+    def _problem(row: Any, chains: dict[int, Any]) -> str:
         if not isinstance(row, dict):
             return "not an object"
         address = str(row.get("address") or "").strip()

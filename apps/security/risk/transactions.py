@@ -1,95 +1,19 @@
-"""Risk rules over a decoded simulation. Each rule returns warnings with a stable `kind`; the score and action
-follow in `verdicts.verdict_from`. Every threshold is a setting (see the "security (G0)" block of the settings)."""
+"""Rules over a simulated call's decoded effects (see `analysis.analyse`): threats touched, balances drained,
+risky approvals, poisoned lookalike recipients, minutes-old contracts and amounts far above the user's history."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Q
-from django.utils import timezone
-from eth_utils import to_checksum_address
 
-from apps.chain.clients import NodeClient
 from apps.chain.errors import ChainUnavailable
-from apps.security.models import Counterparty, KnownAddress, ThreatListEntry, TransactionSimulation
+from apps.security.conf import security_settings
+from apps.security.models import TransactionSimulation
+from apps.security.risk.context import NATIVE, Asset, RiskContext
+from apps.security.risk.lists import counterparty_addresses, known_addresses, threat_warnings
 from apps.security.verdicts import Warning
-
-_BALANCE_OF = "0x70a08231"  # balanceOf(address)
-
-
-@dataclass
-class RiskContext:
-    user: Any
-    chain: Any
-    account: str  # checksummed account address
-    node: NodeClient | None
-    device: Any = None
-    session: Any = None
-    exclude_simulation_id: Any = None
-    # Addresses that belong to the platform (the account itself, the EntryPoint): never "new" or "unknown".
-    infrastructure: set[str] = field(default_factory=set)
-    _code_cache: dict[str, bool] = field(default_factory=dict)
-
-    def has_code(self, address: str) -> bool | None:
-        if self.node is None:
-            return None
-        if address not in self._code_cache:
-            # Raw JSON-RPC: building web3 contract objects costs more than the node's answer (see bench/).
-            try:
-                self._code_cache[address] = self.node.request("eth_getCode", [address, "latest"]) not in ("0x", None)
-            except ChainUnavailable:
-                return None
-        return self._code_cache[address]
-
-
-# --- lists -------------------------------------------------------------------------------------------------------
-
-
-def threat_matches(addresses: Iterable[str], *, chain: Any) -> dict[str, ThreatListEntry]:
-    addresses = {to_checksum_address(a) for a in addresses if a}
-    if not addresses:
-        return {}
-    chain_filter = Q(chain__isnull=True) | (Q(chain=chain) if chain is not None else Q(pk__in=[]))
-    rows = ThreatListEntry.objects.filter(chain_filter, active=True, address__in=addresses)
-    return {row.address: row for row in rows}
-
-
-def known_addresses(addresses: Iterable[str], *, chain: Any) -> set[str]:
-    addresses = {to_checksum_address(a) for a in addresses if a}
-    chain_filter = Q(chain__isnull=True) | (Q(chain=chain) if chain is not None else Q(pk__in=[]))
-    return set(KnownAddress.objects.filter(chain_filter, address__in=addresses).values_list("address", flat=True))
-
-
-def counterparty_addresses(*, user: Any) -> set[str]:
-    return set(Counterparty.objects.filter(user=user).values_list("address", flat=True))
-
-
-def threat_warnings(addresses: Iterable[str], *, chain: Any, role: str = "touched") -> list[Warning]:
-    warnings = []
-    for address, entry in sorted(threat_matches(addresses, chain=chain).items()):
-        sanctioned = entry.category == ThreatListEntry.Category.SANCTIONED
-        warnings.append(
-            Warning(
-                kind="sanctioned_address" if sanctioned else "threat_listed_address",
-                severity="CRITICAL",
-                message=(
-                    f"{address} is on a sanctions list: interacting with it is not allowed."
-                    if sanctioned
-                    else f"{address} is a known malicious address ({entry.category})."
-                ),
-                evidence={"address": address, "category": entry.category, "source": entry.source, "role": role},
-            )
-        )
-    return warnings
-
-
-# --- rules over a simulation -------------------------------------------------------------------------------------
 
 
 def simulation_warnings(result: dict[str, Any], ctx: RiskContext) -> list[Warning]:
@@ -104,6 +28,7 @@ def simulation_warnings(result: dict[str, Any], ctx: RiskContext) -> list[Warnin
             )
         )
         return warnings
+    ctx.prefetch(code_of=_code_reads(result, ctx), balances_of=_balance_reads(result))
     warnings += threat_warnings(result["touched"], chain=ctx.chain)
     warnings += _outflow_warnings(result, ctx)
     warnings += _approval_warnings(result, ctx)
@@ -114,24 +39,28 @@ def simulation_warnings(result: dict[str, Any], ctx: RiskContext) -> list[Warnin
     return warnings
 
 
-def _balance_before(ctx: RiskContext, standard: str, token: str) -> int | None:
-    if ctx.node is None:
-        return None
-    try:
-        if standard == "native":
-            return int(ctx.node.request("eth_getBalance", [ctx.account, "latest"]), 16)
-        data = _BALANCE_OF + bytes.fromhex(ctx.account[2:]).rjust(32, b"\0").hex()
-        answer = ctx.node.request("eth_call", [{"to": token, "data": data}, "latest"])
-        return int(answer, 16) if answer not in ("0x", None) else None
-    except (ChainUnavailable, ValueError):
-        return None
+def _code_reads(result: dict[str, Any], ctx: RiskContext) -> set[str]:
+    """Addresses whose code a rule below may ask about: approved spenders, and (when the new-contract rule is on)
+    the contracts the account calls. A few more than needed cost nothing in a batch; a missing one costs a trip."""
+    spenders = {a["spender"] for a in result["approvals"] if a["owner"] == ctx.account}
+    targets = set(result["call_targets"]) if security_settings.NEW_CONTRACT_SECONDS > 0 else set()
+    return (spenders | targets) - ctx.infrastructure
+
+
+def _balance_reads(result: dict[str, Any]) -> set[Asset]:
+    """The fungible assets leaving the account, whose balance before the call sizes the outflow."""
+    return {
+        (delta["standard"], delta["token"])
+        for delta in result["balance_deltas"]
+        if int(delta["amount"]) < 0 and delta["standard"] in (NATIVE, "erc20")
+    }
 
 
 def _outflow_warnings(result: dict[str, Any], ctx: RiskContext) -> list[Warning]:
     """Most of a balance leaving: `balance_drain` when a third party pulls it (transferFrom after an approval),
     `large_outflow` when the account sends it itself (a "send max" can be legitimate; a pull rarely is)."""
     warnings = []
-    share = float(settings.SECURITY_DRAIN_SHARE)
+    share = float(security_settings.DRAIN_SHARE)
     pulled_by_asset: dict[tuple[str, str], bool] = {}
     for item in result["transfers"]:
         if item["from"] == ctx.account:
@@ -155,7 +84,7 @@ def _outflow_warnings(result: dict[str, Any], ctx: RiskContext) -> list[Warning]
                     )
                 )
             continue
-        before = _balance_before(ctx, standard, token)
+        before = ctx.balance_before((standard, token))
         if not before or amount < share * before:
             continue
         evidence |= {"balance": str(before), "share": round(amount / before, 4), "pulled": pulled}
@@ -180,7 +109,7 @@ def _outflow_warnings(result: dict[str, Any], ctx: RiskContext) -> list[Warning]
 
 def _approval_warnings(result: dict[str, Any], ctx: RiskContext) -> list[Warning]:
     warnings = []
-    unlimited = int(settings.SECURITY_UNLIMITED_ALLOWANCE)
+    unlimited = int(security_settings.UNLIMITED_ALLOWANCE)
     approvals = [a for a in result["approvals"] if a["owner"] == ctx.account and int(a["amount"]) > 0]
     trusted = known_addresses([a["spender"] for a in approvals], chain=ctx.chain)
     for approval in approvals:
@@ -229,7 +158,7 @@ def _hex_body(address: str) -> str:
 def looks_like(candidate: str, reference: str) -> bool:
     """Address poisoning: same leading and trailing hex characters, different address."""
     a, b = _hex_body(candidate), _hex_body(reference)
-    prefix, suffix = int(settings.SECURITY_POISONING_PREFIX_CHARS), int(settings.SECURITY_POISONING_SUFFIX_CHARS)
+    prefix, suffix = int(security_settings.POISONING_PREFIX_CHARS), int(security_settings.POISONING_SUFFIX_CHARS)
     return a != b and a[:prefix] == b[:prefix] and a[-suffix:] == b[-suffix:]
 
 
@@ -252,8 +181,8 @@ def _poisoning_warnings(result: dict[str, Any], ctx: RiskContext, counterparties
 
 
 def contract_deployed_at(ctx: RiskContext, address: str) -> int | None:
-    """Timestamp of the block that first has code at `address` (binary search over eth_getCode; cached, since a
-    deployment block never changes). None when it cannot be told (no node, pruned history)."""
+    """Timestamp of the block that first has code at `address` (binary search over the code at past blocks;
+    cached, since a deployment block never changes). None when it cannot be told (no node, pruned history)."""
     if ctx.node is None:
         return None
     key = f"security:deployed:{ctx.chain.chain_id if ctx.chain else 0}:{address}"
@@ -265,21 +194,20 @@ def contract_deployed_at(ctx: RiskContext, address: str) -> int | None:
         low, high = 0, latest
         while low < high:
             middle = (low + high) // 2
-            if ctx.node.request("eth_getCode", [address, hex(middle)]) not in ("0x", "", None):
+            if ctx.node.is_deployed(address, block=middle):
                 high = middle
             else:
                 low = middle + 1
-        block = ctx.node.request("eth_getBlockByNumber", [hex(low), False])
+        timestamp = ctx.node.block_timestamp(low)
     except ChainUnavailable:
         return None
-    timestamp = int(block["timestamp"], 16)
-    cache.set(key, timestamp, timeout=settings.SECURITY_CONTRACT_AGE_CACHE_SECONDS)
+    cache.set(key, timestamp, timeout=security_settings.CONTRACT_AGE_CACHE_SECONDS)
     return timestamp
 
 
 def _new_contract_warnings(result: dict[str, Any], ctx: RiskContext, counterparties: set[str]) -> list[Warning]:
     """First interaction with a contract deployed minutes ago (SECURITY_NEW_CONTRACT_SECONDS)."""
-    max_age = int(settings.SECURITY_NEW_CONTRACT_SECONDS)
+    max_age = int(security_settings.NEW_CONTRACT_SECONDS)
     if max_age <= 0:
         return []
     candidates = set(result["call_targets"]) | {a["spender"] for a in result["approvals"] if a["owner"] == ctx.account}
@@ -314,17 +242,17 @@ def _history_warnings(result: dict[str, Any], ctx: RiskContext) -> list[Warning]
         .exclude(action=TransactionSimulation.Action.BLOCK)
         .exclude(pk=ctx.exclude_simulation_id)
         .order_by("-created_at")
-        .values_list("result", flat=True)[: settings.SECURITY_VALUE_HISTORY_SIZE]
+        .values_list("result", flat=True)[: security_settings.VALUE_HISTORY_SIZE]
     )
     samples: dict[str, list[int]] = {}
     for past in history:
         for asset, amount in (past or {}).get("outflows", {}).items():
             samples.setdefault(asset, []).append(int(amount))
     warnings = []
-    multiplier = float(settings.SECURITY_VALUE_HISTORY_MULTIPLIER)
+    multiplier = float(security_settings.VALUE_HISTORY_MULTIPLIER)
     for asset, amount in sorted(outflows.items()):
         past = samples.get(asset, [])
-        if len(past) < settings.SECURITY_VALUE_HISTORY_MIN_SAMPLES:
+        if len(past) < security_settings.VALUE_HISTORY_MIN_SAMPLES:
             continue
         usual = max(past)
         if amount > multiplier * usual:
@@ -336,45 +264,4 @@ def _history_warnings(result: dict[str, Any], ctx: RiskContext) -> list[Warning]
                     {"asset": asset, "amount": str(amount), "usual_max": str(usual), "samples": len(past)},
                 )
             )
-    return warnings
-
-
-# --- rules about the actor ---------------------------------------------------------------------------------------
-
-
-def velocity_count(*, user: Any, exclude_id: Any = None) -> int:
-    since = timezone.now() - timedelta(seconds=settings.SECURITY_VELOCITY_WINDOW_SECONDS)
-    return (
-        TransactionSimulation.objects.filter(
-            user=user,
-            created_at__gte=since,
-            kind__in=[TransactionSimulation.Kind.TRANSACTION, TransactionSimulation.Kind.USER_OPERATION],
-        )
-        .exclude(pk=exclude_id)
-        .count()
-    )
-
-
-def actor_warnings(ctx: RiskContext, *, count_velocity: bool = True) -> list[Warning]:
-    warnings = []
-    if count_velocity:
-        recent = velocity_count(user=ctx.user, exclude_id=ctx.exclude_simulation_id)
-        if recent >= settings.SECURITY_VELOCITY_MAX_OPERATIONS:
-            warnings.append(
-                Warning(
-                    "velocity",
-                    "WARNING",
-                    f"{recent + 1} operations in {settings.SECURITY_VELOCITY_WINDOW_SECONDS} s: unusually fast.",
-                    {"operations": recent + 1, "window_seconds": settings.SECURITY_VELOCITY_WINDOW_SECONDS},
-                )
-            )
-    fresh = timezone.now() - timedelta(seconds=settings.SECURITY_NEW_DEVICE_SECONDS)
-    if ctx.device is not None and ctx.device.created_at >= fresh:
-        warnings.append(
-            Warning("new_device", "INFO", "This device was added recently.", {"device_id": str(ctx.device.pk)})
-        )
-    if ctx.session is not None and ctx.session.created_at >= fresh:
-        warnings.append(
-            Warning("new_session", "INFO", "This session started recently.", {"session_id": str(ctx.session.pk)})
-        )
     return warnings

@@ -9,10 +9,11 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from django.conf import settings
 from eth_utils import is_address, to_checksum_address
 
-from apps.security.risk import RiskContext, known_addresses, threat_warnings
+from apps.security.conf import security_settings
+from apps.security.risk.context import RiskContext
+from apps.security.risk.lists import known_addresses, threat_warnings
 from apps.security.verdicts import Warning
 
 PERMIT2_TYPES = {
@@ -89,7 +90,7 @@ def _allowance_warnings(
                 evidence,
             )
         )
-    max_lifetime = int(settings.SECURITY_PERMIT_MAX_LIFETIME_SECONDS)
+    max_lifetime = int(security_settings.PERMIT_MAX_LIFETIME_SECONDS)
     if expires_at is not None and (expires_at == 0 or expires_at - int(time.time()) > max_lifetime):
         warnings.append(
             Warning(
@@ -130,7 +131,7 @@ def _erc20_permit(message: dict[str, Any], domain: dict[str, Any], ctx: RiskCont
         token=token,
         spender=spender,
         amount=amount,
-        unlimited_at=int(settings.SECURITY_UNLIMITED_ALLOWANCE),
+        unlimited_at=int(security_settings.UNLIMITED_ALLOWANCE),
         expires_at=expiry,
         ctx=ctx,
     )
@@ -138,7 +139,7 @@ def _erc20_permit(message: dict[str, Any], domain: dict[str, Any], ctx: RiskCont
 
 def _permit2(primary: str, message: dict[str, Any], ctx: RiskContext) -> list[Warning]:
     spender = to_checksum_address(message["spender"]) if message.get("spender") else ""
-    unlimited_at = min(int(settings.SECURITY_UNLIMITED_ALLOWANCE), (1 << 160) - 1)
+    unlimited_at = min(int(security_settings.UNLIMITED_ALLOWANCE), (1 << 160) - 1)
     warnings: list[Warning] = []
     if primary in ("PermitSingle", "PermitBatch"):
         details = message.get("details") or []
@@ -187,7 +188,7 @@ def _seaport(message: dict[str, Any], ctx: RiskContext) -> list[Warning]:
         ],
         "paid_to_offerer": str(paid_to_offerer),
     }
-    if paid_to_offerer <= int(settings.SECURITY_NFT_ORDER_MIN_PRICE_WEI):
+    if paid_to_offerer <= int(security_settings.NFT_ORDER_MIN_PRICE_WEI):
         return [
             Warning(
                 "nft_order_underpriced",

@@ -1,5 +1,5 @@
-"""Drivers for the security tests: real contracts on the dev chain, a signed-up user with an account, and calls
-built from the contracts' own ABIs (no hand-written calldata)."""
+"""Drivers for the security tests (imported by tests/security): real contracts on the dev chain, a signed-up user
+with an account, and calls built from the contracts' own ABIs (no hand-written calldata)."""
 
 from __future__ import annotations
 

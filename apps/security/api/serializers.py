@@ -1,0 +1,151 @@
+"""Input and output shapes of the security API. Validation only: no chain reads, no writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eth_utils import is_address, to_checksum_address
+from rest_framework import serializers
+
+from apps.security.models import ScanFeedback, TransactionSimulation
+
+
+class AddressField(serializers.CharField):
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        if not is_address(value):
+            raise serializers.ValidationError("Not an EVM address.")
+        return to_checksum_address(value)
+
+
+class HexBytesField(serializers.CharField):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("default", "0x")
+        kwargs.setdefault("help_text", "0x-hex bytes")
+        super().__init__(**kwargs)
+
+    def get_default(self) -> Any:
+        # DRF hands defaults over as they are; ours are documented as strings and converted like input.
+        return self.to_internal_value(super().get_default())
+
+    def to_internal_value(self, data: Any) -> bytes:  # type: ignore[override]
+        text = super().to_internal_value(data)
+        if not text.startswith("0x") or len(text) % 2:
+            raise serializers.ValidationError("Expected 0x-prefixed hex with an even number of digits.")
+        try:
+            return bytes.fromhex(text[2:])
+        except ValueError as exc:
+            raise serializers.ValidationError("Not hex.") from exc
+
+
+class WeiField(serializers.CharField):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("default", "0")
+        kwargs.setdefault("help_text", "wei, as a decimal string")
+        super().__init__(**kwargs)
+
+    def get_default(self) -> Any:
+        return self.to_internal_value(super().get_default())
+
+    def to_internal_value(self, data: Any) -> int:  # type: ignore[override]
+        text = super().to_internal_value(str(data))
+        if not text.isdigit() or len(text) > 78:
+            raise serializers.ValidationError("A non-negative integer in wei, as a decimal string.")
+        return int(text)
+
+
+class CallIn(serializers.Serializer):
+    target = AddressField()
+    value = WeiField()
+    data = HexBytesField()  # type: ignore[assignment]  # the API's field is named data; Serializer.data is DRF's output
+
+
+class UserOpIn(serializers.Serializer):
+    """The operation as it will be signed (optional): its callData is what gets simulated."""
+
+    sender = AddressField()
+    nonce = serializers.CharField(default="0x0")
+    callData = HexBytesField()
+    factory = AddressField(required=False, allow_null=True, default=None)
+    factoryData = HexBytesField()
+
+
+class ScanTransactionIn(serializers.Serializer):
+    chain_id = serializers.IntegerField(min_value=1)
+    to = AddressField()
+    value = WeiField()
+    data = HexBytesField()  # type: ignore[assignment]  # the API's field is named data; Serializer.data is DRF's output
+
+
+class ScanUserOperationIn(serializers.Serializer):
+    chain_id = serializers.IntegerField(min_value=1)
+    calls = CallIn(many=True, allow_empty=False, max_length=32)  # type: ignore[call-arg]  # ListSerializer takes it; the stubs miss it
+    user_op = UserOpIn(required=False)
+
+
+class ScanMessageIn(serializers.Serializer):
+    chain_id = serializers.IntegerField(min_value=1)
+    typed_data = serializers.DictField(help_text="EIP-712 typed data as eth_signTypedData_v4 takes it")
+
+    def validate_typed_data(self, value: dict[str, Any]) -> dict[str, Any]:
+        if not isinstance(value.get("message"), dict) or not isinstance(value.get("primaryType"), str):
+            raise serializers.ValidationError("Needs primaryType and message.")
+        return value
+
+
+class FeedbackIn(serializers.Serializer):
+    simulation_id = serializers.UUIDField()
+    decision = serializers.ChoiceField(choices=ScanFeedback.Decision.choices)
+    note = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+
+
+class WarningOut(serializers.Serializer):
+    kind = serializers.CharField(help_text="Stable machine-readable kind, e.g. unlimited_approval")
+    severity = serializers.ChoiceField(choices=["CRITICAL", "WARNING", "INFO"])
+    message = serializers.CharField()
+    evidence = serializers.DictField()
+
+
+class SimulationSummaryOut(serializers.Serializer):
+    status = serializers.ChoiceField(choices=TransactionSimulation.Status.choices)
+    block_number = serializers.IntegerField(allow_null=True)
+    from_cache = serializers.BooleanField()
+    gas_used = serializers.IntegerField(allow_null=True)
+    revert_reason = serializers.CharField(allow_blank=True)
+    balance_deltas = serializers.ListField(child=serializers.DictField())
+    transfers = serializers.ListField(child=serializers.DictField())
+    approvals = serializers.ListField(child=serializers.DictField())
+
+
+class ScanOut(serializers.Serializer):
+    action = serializers.ChoiceField(choices=["NONE", "WARN", "BLOCK"])
+    score = serializers.IntegerField(min_value=0, max_value=100)
+    warnings = WarningOut(many=True)
+    simulation_id = serializers.UUIDField(allow_null=True)
+    simulation = SimulationSummaryOut()
+
+    @staticmethod
+    def render(simulation: TransactionSimulation) -> dict[str, Any]:
+        result = simulation.result or {}
+        return {
+            "action": simulation.action,
+            "score": simulation.score,
+            "warnings": simulation.warnings,
+            "simulation_id": str(simulation.pk),
+            "simulation": {
+                "status": simulation.status,
+                "block_number": simulation.block_number,
+                "from_cache": simulation.from_cache,
+                "gas_used": simulation.gas_used,
+                "revert_reason": simulation.revert_reason,
+                "balance_deltas": result.get("balance_deltas", []),
+                "transfers": result.get("transfers", []),
+                "approvals": result.get("approvals", []),
+            },
+        }
+
+
+class FeedbackOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    simulation_id = serializers.UUIDField()
+    decision = serializers.CharField()

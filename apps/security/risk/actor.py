@@ -1,0 +1,51 @@
+"""Rules about who acts rather than what the call does: operations too fast, a new device or session."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from apps.security.conf import security_settings
+from apps.security.models import TransactionSimulation
+from apps.security.risk.context import RiskContext
+from apps.security.verdicts import Warning
+
+
+def velocity_count(*, user: Any, exclude_id: Any = None) -> int:
+    since = timezone.now() - timedelta(seconds=security_settings.VELOCITY_WINDOW_SECONDS)
+    return (
+        TransactionSimulation.objects.filter(
+            user=user,
+            created_at__gte=since,
+            kind__in=[TransactionSimulation.Kind.TRANSACTION, TransactionSimulation.Kind.USER_OPERATION],
+        )
+        .exclude(pk=exclude_id)
+        .count()
+    )
+
+
+def actor_warnings(ctx: RiskContext, *, count_velocity: bool = True) -> list[Warning]:
+    warnings = []
+    if count_velocity:
+        recent = velocity_count(user=ctx.user, exclude_id=ctx.exclude_simulation_id)
+        if recent >= security_settings.VELOCITY_MAX_OPERATIONS:
+            warnings.append(
+                Warning(
+                    "velocity",
+                    "WARNING",
+                    f"{recent + 1} operations in {security_settings.VELOCITY_WINDOW_SECONDS} s: unusually fast.",
+                    {"operations": recent + 1, "window_seconds": security_settings.VELOCITY_WINDOW_SECONDS},
+                )
+            )
+    fresh = timezone.now() - timedelta(seconds=security_settings.NEW_DEVICE_SECONDS)
+    if ctx.device is not None and ctx.device.created_at >= fresh:
+        warnings.append(
+            Warning("new_device", "INFO", "This device was added recently.", {"device_id": str(ctx.device.pk)})
+        )
+    if ctx.session is not None and ctx.session.created_at >= fresh:
+        warnings.append(
+            Warning("new_session", "INFO", "This session started recently.", {"session_id": str(ctx.session.pk)})
+        )
+    return warnings
