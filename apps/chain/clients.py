@@ -62,14 +62,14 @@ def balance_call(address: str, *, block: BlockId = "latest") -> RpcCall:
     return RpcCall("eth_getBalance", (to_checksum_address(address), _block_hex(block)))
 
 
-def eth_call_call(*, to: str, data: bytes, block: BlockId = "latest") -> RpcCall:
+def contract_read_call(*, to: str, data: bytes, block: BlockId = "latest") -> RpcCall:
     return RpcCall("eth_call", ({"to": to_checksum_address(to), "data": "0x" + data.hex()}, _block_hex(block)))
 
 
 def erc20_balance_call(*, token: str, owner: str, block: BlockId = "latest") -> RpcCall:
     """`balanceOf(owner)` of an ERC-20, for a batch; the answer decodes with `int.from_bytes(hex_data(answer))`."""
     owner_word = bytes.fromhex(to_checksum_address(owner)[2:]).rjust(32, b"\0")
-    return eth_call_call(to=token, data=_ERC20_BALANCE_OF + owner_word, block=block)
+    return contract_read_call(to=token, data=_ERC20_BALANCE_OF + owner_word, block=block)
 
 
 def block_call(block: BlockId = "latest") -> RpcCall:
