@@ -47,6 +47,12 @@ class Passkey(models.Model):
         return f"{self.name or 'passkey'} ({self.status})"
 
     @property
+    def public_key_xy(self) -> tuple[int, int]:
+        """The P-256 point as integers: the one decoding of the stored coordinates, for the account contract,
+        its factory and the signer bytes (which all take the key as two words)."""
+        return int.from_bytes(bytes(self.public_key_x), "big"), int.from_bytes(bytes(self.public_key_y), "big")
+
+    @property
     def is_synced(self) -> bool:
         """A multi-device (synced) passkey may legitimately report a counter that does not increase."""
         return self.backup_eligible
