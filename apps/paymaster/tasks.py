@@ -58,6 +58,6 @@ def resume_in_flight_transactions_task() -> int:
 
 @shared_task(acks_late=True, soft_time_limit=120, time_limit=150)
 def settle_external_sponsorships_task() -> int:
-    from apps.paymaster.erc7677 import external_sponsorships_settle
+    from apps.paymaster.services import external_sponsorships_settle
 
     return external_sponsorships_settle()

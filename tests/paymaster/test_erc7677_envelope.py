@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from apps.paymaster.erc7677 import api_key_create
 from apps.paymaster.models import SponsorshipPolicy
+from apps.paymaster.services import api_key_create
 
 pytestmark = pytest.mark.django_db
 
