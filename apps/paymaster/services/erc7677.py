@@ -125,18 +125,22 @@ def external_sponsorships_settle() -> int:
     longer land (their paymaster signature expired and the bundler does not know them). Returns how many closed."""
     closed = 0
     open_entries = SponsorshipLedgerEntry.objects.filter(
-        status=SponsorshipLedgerEntry.Status.RESERVED, transaction__isnull=True, chain__isnull=False
+        status=SponsorshipLedgerEntry.Status.RESERVED,
+        transaction__isnull=True,
+        chain__isnull=False,
+        user_op_hash__isnull=False,
     ).select_related("chain")
     for entry in open_entries:
-        bundler = get_bundler_client(entry.chain)
-        receipt = bundler.get_user_operation_receipt(entry.user_op_hash)
+        op_hash, chain = entry.user_op_hash, entry.chain
+        if op_hash is None or chain is None:
+            continue  # not an outside client's signed op (the filter above says so; the types cannot)
+        bundler = get_bundler_client(chain)
+        receipt = bundler.get_user_operation_receipt(op_hash)
         if receipt is not None:
-            sponsorship_settle(
-                user_op_hash=entry.user_op_hash, actual_gas_cost_wei=hex_quantity(receipt["actualGasCost"])
-            )
+            sponsorship_settle(user_op_hash=op_hash, actual_gas_cost_wei=hex_quantity(receipt["actualGasCost"]))
             closed += 1
-        elif entry.valid_until < timezone.now() and bundler.get_user_operation_by_hash(entry.user_op_hash) is None:
-            sponsorship_release(user_op_hash=entry.user_op_hash, reason="expired")
+        elif entry.valid_until < timezone.now() and bundler.get_user_operation_by_hash(op_hash) is None:
+            sponsorship_release(user_op_hash=op_hash, reason="expired")
             closed += 1
     return closed
 

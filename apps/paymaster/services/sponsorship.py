@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from apps.chain.models import Chain
     from apps.identity.models import User
 
-WINDOWS = {
+WINDOWS: dict[str, timedelta] = {
     SponsorshipPolicy.Window.HOUR: timedelta(hours=1),
     SponsorshipPolicy.Window.DAY: timedelta(days=1),
     SponsorshipPolicy.Window.WEEK: timedelta(weeks=1),
