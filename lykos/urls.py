@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from apps.identity import pages as identity_pages
 from apps.paymaster import pages as paymaster_pages
-from apps.paymaster.erc7677 import paymaster_rpc
+from apps.paymaster.api.rpc import paymaster_rpc
 from apps.social_profile.oauth import views as oauth_views
 from lykos import health
 

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from apps.paymaster.models import PaymasterApiKey, SponsorshipLedgerEntry, SponsorshipPolicy, Transaction
 
@@ -27,10 +28,10 @@ class SponsorshipLedgerEntryAdmin(admin.ModelAdmin):
     search_fields = ("sender", "user_op_hash")
     readonly_fields = [f.name for f in SponsorshipLedgerEntry._meta.fields]
 
-    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request: HttpRequest, obj: SponsorshipLedgerEntry | None = None) -> bool:
         return False
 
 
@@ -50,7 +51,7 @@ class TransactionAdmin(admin.ModelAdmin):
     search_fields = ("user_op_hash", "tx_hash", "account__address", "user__username")
     readonly_fields = [f.name for f in Transaction._meta.fields]
 
-    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
 

@@ -18,12 +18,12 @@ class PaymasterConfig(AppConfig):
 
 
 def _owner_add_prepare(sender: type, *, passkey: Any, **kwargs: Any) -> None:
-    from apps.paymaster.services import device_changed_hook
+    from apps.paymaster.services import device_owner_changes_prepare
 
-    device_changed_hook(passkey=passkey, added=True)
+    device_owner_changes_prepare(passkey=passkey, added=True)
 
 
 def _owner_remove_prepare(sender: type, *, passkey: Any, **kwargs: Any) -> None:
-    from apps.paymaster.services import device_changed_hook
+    from apps.paymaster.services import device_owner_changes_prepare
 
-    device_changed_hook(passkey=passkey, added=False)
+    device_owner_changes_prepare(passkey=passkey, added=False)

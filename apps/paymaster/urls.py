@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.paymaster import api
+from apps.paymaster.api import views as api
 
 urlpatterns = [
     path("transactions", api.TransactionListView.as_view()),

@@ -8,8 +8,8 @@ import requests
 from apps.chain import userops
 from apps.chain.dev import paymaster_deposit
 from apps.chain.userops import Call, UserOperation
-from apps.paymaster.erc7677 import api_key_create, external_sponsorships_settle
 from apps.paymaster.models import SponsorshipLedgerEntry, SponsorshipPolicy
+from apps.paymaster.services import api_key_create, external_sponsorships_settle
 from tests.support.accounts import Wallet
 from tests.support.sponsored import run_erc7677_client
 

@@ -16,7 +16,7 @@ from apps.identity.services.erasure import user_erase
 from apps.identity.services.login import login_begin, passkey_assertion_verify, session_login
 from apps.identity.services.profile import profile_update, username_normalize
 from apps.identity.services.registration import registration_begin, registration_complete
-from apps.identity.services.rewards import reward_credit
+from apps.identity.services.rewards import RewardKind, reward_credit
 from apps.identity.services.sessions import (
     IssuedTokens,
     session_refresh,
@@ -27,6 +27,7 @@ from apps.identity.services.sessions import (
 
 __all__ = [
     "IssuedTokens",
+    "RewardKind",
     "authentication_options",
     "device_add_begin",
     "device_add_complete",

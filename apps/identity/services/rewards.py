@@ -7,6 +7,8 @@ from django.db import IntegrityError, transaction
 
 from apps.identity.models import RewardEntry, User
 
+RewardKind = RewardEntry.Kind  # the reward kinds other apps credit, without reaching into identity's models
+
 
 def reward_credit(*, user: User, kind: str, reference: str, points: int | None = None) -> RewardEntry | None:
     """Credit once per (user, kind, reference); a replay returns None and changes nothing."""

@@ -11,17 +11,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, Count, DecimalField, Sum, When
+from django.db.models import Case, Count, DecimalField, QuerySet, Sum, When
 from django.utils import timezone
 from eth_utils import to_checksum_address
 
-from apps.paymaster.models import SponsorshipLedgerEntry, SponsorshipPolicy, Transaction
+from apps.chain import paymaster_data
+from apps.chain.userops import UserOperation
+from apps.paymaster.audit import PaymasterAuditEvent
+from apps.paymaster.models import PaymasterApiKey, SponsorshipLedgerEntry, SponsorshipPolicy, Transaction
+from apps.paymaster.signer import paymaster_signer_key
 from lykos.audit.services import audit_record
 
-WINDOWS = {
+if TYPE_CHECKING:
+    from apps.chain.models import Chain
+    from apps.identity.models import User
+
+WINDOWS: dict[str, timedelta] = {
     SponsorshipPolicy.Window.HOUR: timedelta(hours=1),
     SponsorshipPolicy.Window.DAY: timedelta(days=1),
     SponsorshipPolicy.Window.WEEK: timedelta(weeks=1),
@@ -38,7 +47,7 @@ class SponsorshipRequest:
     sender: str
     max_cost_wei: int
     calls: list[tuple[str, int, str | None]]
-    user: Any = None
+    user: User | None = None  # None for an outside ERC-7677 client's operation
     account_frozen: bool = False
     risk_action: str = "NONE"  # NONE | WARN | BLOCK
 
@@ -58,7 +67,7 @@ class SponsorshipDecision:
         return self.refusals[0]["rule"] if self.refusals else None
 
 
-def _spent(qs: Any) -> tuple[Decimal, int]:
+def _spent(qs: QuerySet[SponsorshipLedgerEntry]) -> tuple[Decimal, int]:
     """Committed money (settled amount, or the reservation while open) and op count in `qs`."""
     amount = Case(
         When(status=SponsorshipLedgerEntry.Status.SETTLED, then="settled_wei"),
@@ -154,7 +163,7 @@ def sponsorship_reserve(
     valid_until: datetime,
     policies: list[SponsorshipPolicy] | None = None,
     transaction_obj: Transaction | None = None,
-    api_key: Any = None,
+    api_key: PaymasterApiKey | None = None,
 ) -> tuple[SponsorshipDecision, SponsorshipLedgerEntry | None]:
     """Find a policy that pays and reserve the worst-case cost under its row lock. Call inside an atomic block;
     the caller records the operation's hash on the entry once the paymaster signature (part of the hash) exists."""
@@ -178,7 +187,7 @@ def sponsorship_reserve(
                         valid_until=valid_until,
                     )
                     audit_record(
-                        event_type="sponsorship.reserved",
+                        event_type=PaymasterAuditEvent.SPONSORSHIP_RESERVED,
                         actor=request.user,
                         actor_type=None if request.user else "platform",
                         subject=entry,
@@ -205,7 +214,7 @@ def sponsorship_settle(*, user_op_hash: str, actual_gas_cost_wei: int) -> Sponso
     entry.closed_at = timezone.now()
     entry.save(update_fields=["status", "settled_wei", "closed_at"])
     audit_record(
-        event_type="sponsorship.settled",
+        event_type=PaymasterAuditEvent.SPONSORSHIP_SETTLED,
         subject=entry,
         old_values={"status": old_status, "reserved_wei": str(entry.reserved_wei)},
         new_values={"status": entry.status, "settled_wei": str(actual_gas_cost_wei)},
@@ -222,9 +231,24 @@ def sponsorship_release(*, user_op_hash: str, reason: str) -> SponsorshipLedgerE
     entry.closed_at = timezone.now()
     entry.save(update_fields=["status", "closed_at"])
     audit_record(
-        event_type="sponsorship.released",
+        event_type=PaymasterAuditEvent.SPONSORSHIP_RELEASED,
         subject=entry,
         old_values={"status": SponsorshipLedgerEntry.Status.RESERVED},
         new_values={"status": entry.status, "reason": reason},
     )
     return entry
+
+
+def sponsorship_paymaster_data(op: UserOperation, *, chain: Chain, chain_now: int) -> bytes:
+    """The paymaster's signature over a reserved op, valid for the prepare TTL. The window is checked against
+    the chain's clock (`chain_now`, a block timestamp), not ours; starting a minute early keeps the op valid in
+    whichever block first checks it."""
+    ttl = settings.TRANSACTION_PREPARE_TTL_SECONDS
+    return paymaster_data.sign_paymaster_data(
+        op,
+        paymaster=chain.paymaster,
+        chain_id=chain.chain_id,
+        valid_after=chain_now - 60,
+        valid_until=chain_now + ttl,
+        private_key=paymaster_signer_key(),
+    )

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.identity.selectors import device_get
 from apps.paymaster import selectors, services
+from apps.paymaster.api.serializers import OwnerChangeIn, PreparedOut, PrepareIn, SignIn, TransactionOut
 from apps.paymaster.models import Transaction
 from lykos.api import error_responses
 from lykos.errors import InvalidRequest, NotFound
@@ -29,78 +30,6 @@ PREPARE_422 = [
     "user_operation_invalid",
     "user_operation_rejected",
 ]
-
-
-class PrepareIn(serializers.Serializer):
-    chain_id = serializers.IntegerField(min_value=1)
-    calls = serializers.JSONField(required=False, help_text="[{to, value (wei string), data (0x hex)}]")
-    transfer = serializers.JSONField(required=False, help_text='{token: "native" | ERC-20 address, amount, to}')
-    sponsorship = serializers.ChoiceField(
-        choices=["preferred", "required", "none"],
-        default="preferred",
-        help_text="required: refuse unless a policy pays; none: never ask for sponsorship",
-    )
-    device_id = serializers.UUIDField(required=False, help_text="The passkey that will sign (default: first device)")
-
-
-class SignIn(serializers.Serializer):
-    credential = serializers.JSONField(help_text="The PublicKeyCredential (assertion) JSON, base64url fields")
-
-
-class TransactionOut(serializers.ModelSerializer):
-    chain_id = serializers.IntegerField()
-    account = serializers.CharField(source="account.address")
-    policy = serializers.CharField(source="policy.name", allow_null=True, default=None)
-    max_cost_wei = serializers.CharField()
-    actual_gas_cost_wei = serializers.CharField(allow_null=True)
-    actual_gas_used = serializers.CharField(allow_null=True)
-    nonce = serializers.CharField()
-
-    class Meta:
-        model = Transaction
-        fields = [
-            "id",
-            "chain_id",
-            "account",
-            "purpose",
-            "status",
-            "intent",
-            "calls",
-            "user_op",
-            "user_op_hash",
-            "nonce",
-            "sponsored",
-            "policy",
-            "max_cost_wei",
-            "verdict",
-            "success",
-            "revert_reason",
-            "actual_gas_cost_wei",
-            "actual_gas_used",
-            "tx_hash",
-            "block_number",
-            "created_at",
-            "expires_at",
-            "signed_at",
-            "submitted_at",
-            "finished_at",
-        ]
-
-
-class PreparedOut(TransactionOut):
-    publicKey = serializers.SerializerMethodField(
-        help_text="Options for navigator.credentials.get: challenge = userOpHash"
-    )
-    sponsorship_refusals = serializers.SerializerMethodField()
-
-    class Meta(TransactionOut.Meta):
-        fields = [*TransactionOut.Meta.fields, "publicKey", "sponsorship_refusals"]
-
-    def get_publicKey(self, obj: Transaction) -> dict[str, Any]:
-        return services.transaction_signing_options(tx=obj)
-
-    def get_sponsorship_refusals(self, obj: Transaction) -> list[dict[str, str]]:
-        return getattr(obj, "sponsorship_refusals", [])
 
 
 class TransactionListView(APIView):
@@ -210,11 +139,6 @@ class TransactionSignView(APIView):
         return Response(TransactionOut(tx).data)
 
 
-class OwnerChangeIn(serializers.Serializer):
-    chain_id = serializers.IntegerField(min_value=1)
-    action = serializers.ChoiceField(choices=["add", "remove"])
-
-
 class DeviceOwnerChangeView(APIView):
     @extend_schema(
         tags=["devices"],
@@ -228,11 +152,9 @@ class DeviceOwnerChangeView(APIView):
         },
     )
     def post(self, request: Request, device_id: uuid.UUID) -> Response:
-        from apps.identity.models import Passkey
-
         data = OwnerChangeIn(data=request.data)
         data.is_valid(raise_exception=True)
-        device = Passkey.objects.filter(user=request.user, pk=device_id).first()
+        device = device_get(user=request.user, device_id=device_id)
         if device is None:
             raise NotFound("No such device.")
         tx = services.device_owner_change_prepare(

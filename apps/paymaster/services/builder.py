@@ -6,30 +6,33 @@ no row lock (a sponsorship budget) is held across a round trip to the node or th
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 
 from apps.chain import paymaster_data, userops
 from apps.chain.clients import BundlerClient, NodeClient
 from apps.chain.errors import RejectedByAccount
-from apps.chain.models import Account, Chain
 from apps.chain.userops import Call, UserOperation
-from lykos.errors import RuleRefused
+from apps.paymaster.errors import InsufficientGasFunds
 
-
-class InsufficientGasFunds(RuleRefused):
-    code = "insufficient_funds"
-    default_message = "The account cannot cover this transaction's gas."
+if TYPE_CHECKING:
+    from apps.chain.models import Account, Chain
+    from apps.identity.models import Passkey
 
 
 def _with_margin(value: int, percent: int) -> int:
     return value + value * percent // 100
 
 
-def owner_signer_bytes(*, chain: Chain, public_key_x: bytes, public_key_y: bytes) -> bytes:
+def owner_signer_bytes(*, chain: Chain, passkey: Passkey) -> bytes:
     """The ERC-7913 signer a passkey is on the account: verifier address ‖ x ‖ y."""
-    return userops.passkey_signer(
-        chain.webauthn_verifier, int.from_bytes(bytes(public_key_x), "big"), int.from_bytes(bytes(public_key_y), "big")
-    )
+    return userops.passkey_signer(chain.webauthn_verifier, *passkey.public_key_xy)
+
+
+def user_op_hash_hex(op: UserOperation, *, chain: Chain) -> str:
+    """The userOpHash as stored and shown: what the passkey signs and what the bundler and the ledger key on."""
+    return "0x" + userops.user_op_hash(op, entry_point=chain.entry_point, chain_id=chain.chain_id).hex()
 
 
 def build_user_operation(
@@ -54,14 +57,9 @@ def build_user_operation(
         signature=userops.dummy_account_signature(signer=signer, origin=settings.WEBAUTHN_ORIGINS[0]),
     )
     if not deployed:
-        owner = account.initial_owner
         op = op.replace(
             factory=chain.account_factory,
-            factory_data=userops.encode_create_account(
-                int.from_bytes(bytes(owner.public_key_x), "big"),
-                int.from_bytes(bytes(owner.public_key_y), "big"),
-                int(account.salt),
-            ),
+            factory_data=userops.encode_create_account(*account.initial_owner.public_key_xy, int(account.salt)),
         )
     max_fee, max_priority = bundler.gas_price()
     # Fees move between prepare and inclusion; the margin keeps a signed op includable for its validity window.

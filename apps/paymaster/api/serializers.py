@@ -1,0 +1,87 @@
+"""Transactions API input and output shapes. Serializers never call the chain and never write rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from apps.paymaster import services
+from apps.paymaster.models import Transaction
+
+
+class PrepareIn(serializers.Serializer):
+    chain_id = serializers.IntegerField(min_value=1)
+    calls = serializers.JSONField(required=False, help_text="[{to, value (wei string), data (0x hex)}]")
+    transfer = serializers.JSONField(required=False, help_text='{token: "native" | ERC-20 address, amount, to}')
+    sponsorship = serializers.ChoiceField(
+        choices=["preferred", "required", "none"],
+        default="preferred",
+        help_text="required: refuse unless a policy pays; none: never ask for sponsorship",
+    )
+    device_id = serializers.UUIDField(required=False, help_text="The passkey that will sign (default: first device)")
+
+
+class SignIn(serializers.Serializer):
+    credential = serializers.JSONField(help_text="The PublicKeyCredential (assertion) JSON, base64url fields")
+
+
+class OwnerChangeIn(serializers.Serializer):
+    chain_id = serializers.IntegerField(min_value=1)
+    action = serializers.ChoiceField(choices=["add", "remove"])
+
+
+class TransactionOut(serializers.ModelSerializer):
+    chain_id = serializers.IntegerField()
+    account = serializers.CharField(source="account.address")
+    policy = serializers.CharField(source="policy.name", allow_null=True, default=None)
+    max_cost_wei = serializers.CharField()
+    actual_gas_cost_wei = serializers.CharField(allow_null=True)
+    actual_gas_used = serializers.CharField(allow_null=True)
+    nonce = serializers.CharField()
+
+    class Meta:
+        model = Transaction
+        fields = [
+            "id",
+            "chain_id",
+            "account",
+            "purpose",
+            "status",
+            "intent",
+            "calls",
+            "user_op",
+            "user_op_hash",
+            "nonce",
+            "sponsored",
+            "policy",
+            "max_cost_wei",
+            "verdict",
+            "success",
+            "revert_reason",
+            "actual_gas_cost_wei",
+            "actual_gas_used",
+            "tx_hash",
+            "block_number",
+            "created_at",
+            "expires_at",
+            "signed_at",
+            "submitted_at",
+            "finished_at",
+        ]
+
+
+class PreparedOut(TransactionOut):
+    publicKey = serializers.SerializerMethodField(
+        help_text="Options for navigator.credentials.get: challenge = userOpHash"
+    )
+    sponsorship_refusals = serializers.SerializerMethodField()
+
+    class Meta(TransactionOut.Meta):
+        fields = [*TransactionOut.Meta.fields, "publicKey", "sponsorship_refusals"]
+
+    def get_publicKey(self, obj: Transaction) -> dict[str, Any]:
+        return services.transaction_signing_options(tx=obj)
+
+    def get_sponsorship_refusals(self, obj: Transaction) -> list[dict[str, str]]:
+        return getattr(obj, "sponsorship_refusals", [])

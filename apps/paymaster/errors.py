@@ -1,0 +1,73 @@
+"""The paymaster's refusals: each stable `code` is declared once, here, and the API schema is derived from it."""
+
+from __future__ import annotations
+
+from lykos.errors import Conflict, InvalidRequest, NotAuthenticated, RuleRefused
+
+
+class RiskBlocked(RuleRefused):
+    code = "risk_blocked"
+    default_message = "The security scan blocked this transaction."
+
+
+class SponsorshipRefused(RuleRefused):
+    code = "sponsorship_refused"
+    default_message = "No sponsorship policy covers this operation."
+
+
+class SponsorshipChanged(Conflict):
+    code = "sponsorship_changed"
+    default_message = "The sponsorship budget changed while preparing; prepare again."
+
+
+class InsufficientFunds(RuleRefused):
+    code = "insufficient_funds"
+    default_message = "The account cannot cover this transaction."
+
+
+class InsufficientGasFunds(InsufficientFunds):
+    """The bundler's estimate says the account cannot prefund its gas (AA21): the same refusal as a failed balance
+    check, said before any balance is read."""
+
+    default_message = "The account cannot cover this transaction's gas."
+
+
+class TransactionNotSignable(Conflict):
+    code = "transaction_not_signable"
+    default_message = "This transaction is no longer waiting for a signature."
+
+
+class PrepareExpired(RuleRefused):
+    code = "prepare_expired"
+    default_message = "This prepared transaction expired; prepare it again."
+
+
+class DeviceNotAccountOwner(RuleRefused):
+    code = "device_not_account_owner"
+    default_message = "This passkey is not (yet) an owner of the account on-chain."
+
+
+class NoAccount(RuleRefused):
+    code = "no_account"
+    default_message = "You have no account on this chain yet."
+
+
+# --- ERC-7677 integrators ---------------------------------------------------------------------------------------
+# The JSON-RPC view answers these with its own error codes; the classes keep the messages and the 401 in one place.
+
+
+class ApiKeyMissing(NotAuthenticated):
+    code = "api_key_missing"
+    default_message = "An API key is required (?apikey= or X-Api-Key)."
+
+
+class ApiKeyInvalid(NotAuthenticated):
+    code = "api_key_invalid"
+    default_message = "Unknown or disabled API key."
+
+
+class SponsorshipParamsInvalid(InvalidRequest):
+    """The operation, chain, EntryPoint or context an integrator sent cannot be served (JSON-RPC invalid params)."""
+
+    code = "sponsorship_params_invalid"
+    default_message = "This chain, EntryPoint or sponsorship context is not served."

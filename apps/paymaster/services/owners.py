@@ -1,0 +1,72 @@
+"""Device owner changes on-chain: a passkey added to (or revoked from) a user is an owner change of their account.
+
+The change is an ordinary operation (`addOwner` / `removeOwner` on the account itself) signed by a device that
+already owns the account. Until it lands, a new device cannot sign for the account and a revoked one still can
+on-chain; our mirror of the owners changes only when the receipt says it landed.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from apps.chain import userops
+from apps.chain.selectors import account_list
+from apps.chain.services import account_owner_apply
+from apps.chain.userops import Call
+from apps.identity.selectors import device_active_by_ids
+from apps.paymaster.models import Transaction
+from apps.paymaster.services.prepare import chain_account_get, transaction_prepare
+
+if TYPE_CHECKING:
+    from apps.identity.models import Passkey, User
+
+logger = logging.getLogger(__name__)
+
+_OWNER_PURPOSES = (Transaction.Purpose.OWNER_ADD, Transaction.Purpose.OWNER_REMOVE)
+
+
+def device_owner_change_prepare(*, user: User, device: Passkey, chain_id: int, add: bool) -> Transaction:
+    """Prepare the account operation that adds (or removes) `device`'s key as an owner on one chain, to be signed
+    by the oldest active device that owns the account already."""
+    _, account = chain_account_get(user=user, chain_id=chain_id)
+    x, y = device.public_key_xy
+    function = "addOwner" if add else "removeOwner"
+    call = Call(
+        target=account.address, data=userops.encode_self_call(function, x.to_bytes(32, "big"), y.to_bytes(32, "big"))
+    )
+    signer = device_active_by_ids(user=user, device_ids=[str(o) for o in account.owners]).first()
+    return transaction_prepare(
+        user=user,
+        chain_id=chain_id,
+        intent={"owner_change": {"device": str(device.id), "action": function}},
+        calls=[call],
+        purpose=Transaction.Purpose.OWNER_ADD if add else Transaction.Purpose.OWNER_REMOVE,
+        subject_device=device,
+        device_id=signer.id if signer else None,
+    )
+
+
+def device_owner_changes_prepare(*, passkey: Passkey, added: bool) -> None:
+    """A device was added or revoked (identity sends this after commit): prepare the owner change on every chain
+    where the account's owners do not match yet. The user signs it with a device that already owns the account."""
+    for account in account_list(user=passkey.user):
+        is_owner = str(passkey.id) in {str(o) for o in account.owners}
+        if added == is_owner:
+            continue  # nothing to change on this chain
+        try:
+            device_owner_change_prepare(user=passkey.user, device=passkey, chain_id=account.chain_id, add=added)
+        except Exception:  # the client can prepare it again through the API; never fail the device change
+            logger.exception("owner change not prepared", extra={"chain_id": account.chain_id})
+
+
+def owner_change_landed(*, tx: Transaction) -> None:
+    """Mirror a landed owner change into the account's owners, inside the receipt's transaction: the mirror is
+    part of settling the receipt, so both commit or neither does. Other operations change nothing."""
+    if tx.purpose not in _OWNER_PURPOSES or tx.subject_device_id is None:
+        return
+    account_owner_apply(
+        account_id=tx.account_id,
+        device_id=str(tx.subject_device_id),
+        add=tx.purpose == Transaction.Purpose.OWNER_ADD,
+    )

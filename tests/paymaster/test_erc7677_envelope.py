@@ -1,0 +1,72 @@
+"""/rpc/paymaster's envelope without a chain: keys, rate limits, malformed bodies and batches."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from apps.paymaster.models import SponsorshipPolicy
+from apps.paymaster.services import api_key_create
+
+pytestmark = pytest.mark.django_db
+
+URL = "/rpc/paymaster"
+
+
+@pytest.fixture
+def key() -> str:
+    policy = SponsorshipPolicy.objects.create(name="Envelope", global_budget_wei=10**18)
+    return api_key_create(name="Envelope", policies=[policy])[1]
+
+
+def post(body: Any, *, key: str | None = None, raw: bytes | None = None) -> Any:
+    return Client().post(
+        URL + (f"?apikey={key}" if key else ""),
+        data=raw if raw is not None else json.dumps(body),
+        content_type="application/json",
+    )
+
+
+def call(method: str, request_id: int = 1) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": request_id, "method": method, "params": []}
+
+
+def test_a_missing_or_unknown_key_is_a_401_with_a_json_rpc_error(key: str) -> None:
+    missing = post(call("pm_getPaymasterStubData"))
+    assert missing.status_code == 401
+    assert missing.json()["error"] == {"code": -32001, "message": "An API key is required (?apikey= or X-Api-Key)."}
+    unknown = post(call("pm_getPaymasterStubData"), key="pm_wrong")
+    assert unknown.status_code == 401 and unknown.json()["error"]["message"] == "Unknown or disabled API key."
+    header = Client().post(URL, data=json.dumps(call("pm_nope")), content_type="application/json", HTTP_X_API_KEY=key)
+    assert header.status_code == 200 and header.json()["error"]["code"] == -32601
+
+
+def test_a_body_that_is_not_json_is_a_parse_error_answered_with_200(key: str) -> None:
+    response = post(None, key=key, raw=b"{not json")
+    assert response.status_code == 200
+    assert response.json() == {"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "Parse error."}}
+
+
+def test_a_batch_is_answered_call_by_call(key: str) -> None:
+    response = post(
+        [call("pm_nope", 1), {"id": 2, "method": "pm_getPaymasterStubData"}, call("pm_getPaymasterData", 3)], key=key
+    )
+    assert response.status_code == 200
+    first, second, third = response.json()
+    assert first == {"jsonrpc": "2.0", "id": 1, "error": {"code": -32601, "message": "Unknown method 'pm_nope'."}}
+    assert second["id"] == 2 and second["error"]["code"] == -32600
+    assert third["id"] == 3 and third["error"] == {
+        "code": -32602,
+        "message": "Expected [userOp, entryPoint, chainId, context?].",
+    }
+
+
+def test_the_rate_limit_answers_429_with_retry_after(key: str, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "paymaster_rpc": "1/m"}
+    assert post(call("pm_nope"), key=key).status_code == 200
+    limited = post(call("pm_nope"), key=key)
+    assert limited.status_code == 429 and int(limited["Retry-After"]) >= 1
+    assert limited.json()["error"]["code"] == -32005
