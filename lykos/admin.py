@@ -5,7 +5,7 @@ from lykos.audit.models import AuditEvent
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
     """Read-only: reviewers search the trail; nobody edits it."""
 
     list_display = ("id", "created_at", "event_type", "actor_type", "actor_id", "subject_type", "subject_id")

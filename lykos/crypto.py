@@ -88,6 +88,8 @@ class StoredCiphertext(str):
 class _EncryptedAttribute(DeferredAttribute):
     """Decrypts on first access, once the row's primary key (part of the associated data) is known."""
 
+    field: EncryptedTextField
+
     def __get__(self, instance: models.Model | None, cls: type | None = None) -> Any:
         if instance is None:
             return self
@@ -102,7 +104,7 @@ class _EncryptedAttribute(DeferredAttribute):
         instance.__dict__[self.field.attname] = value
 
 
-class EncryptedTextField(models.TextField):
+class EncryptedTextField(models.TextField[str, str]):
     """Text encrypted at rest. Models using it need a primary key set before the first save (UUID default)."""
 
     descriptor_class = _EncryptedAttribute

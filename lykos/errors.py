@@ -115,7 +115,8 @@ def _drf_code(exc: drf.APIException) -> tuple[str, str, dict[str, Any]]:
     if isinstance(exc, drf.NotAcceptable):
         return "not_acceptable", str(exc.detail), {}
     if isinstance(exc, drf.Throttled):
-        return "rate_limited", "Too many requests; retry later.", {"retry_after": int(exc.wait or 1)}
+        wait: float | None = exc.wait  # type: ignore[attr-defined]  # set by Throttled.__init__; the stub omits it
+        return "rate_limited", "Too many requests; retry later.", {"retry_after": int(wait or 1)}
     return "error", str(exc.detail), {}
 
 
