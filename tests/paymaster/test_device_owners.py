@@ -6,8 +6,8 @@ from apps.chain.models import Account
 from apps.chain.userops import BundlerError, Call
 from apps.paymaster.models import SponsorshipPolicy, Transaction
 from tests.chain import support
-from tests.paymaster.conftest import account_of, prepare, sign, wait_final
 from tests.support.authenticator import SoftAuthenticator
+from tests.support.transactions import account_of, prepare, sign, wait_final
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
