@@ -1,3 +1,5 @@
+"""The audit trail in the admin, read-only: the chain is only ever appended to by `lykos.audit.services`."""
+
 from django.contrib import admin
 from django.http import HttpRequest
 
