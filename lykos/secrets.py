@@ -223,8 +223,11 @@ class VaultSecretsProvider(SecretsProvider):
     ) -> None:
         import hvac
 
-        # hvac hands the timeout to requests, which takes seconds as a float; the stub's `int` is too narrow.
-        self.client = hvac.Client(url=url, token=token, timeout=timeout)  # type: ignore[arg-type]
+        self.client = hvac.Client(
+            url=url,
+            token=token,
+            timeout=timeout,  # type: ignore[arg-type]  # requests takes float seconds; the stub says int
+        )
         self.kv_mount = kv_mount
         self.kv_prefix = kv_prefix
         self.transit_mount = transit_mount
