@@ -45,9 +45,12 @@ run: install
 test: install-dev system-deps
 	$(BIN)/pytest
 
+## Style, then the shape: import-linter holds the layers (pyproject.toml), mypy the types.
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-logo
+	$(BIN)/mypy apps lykos
 
 format: install-dev
 	$(BIN)/ruff check --fix .
@@ -58,4 +61,4 @@ contracts: node_modules/.stamp
 	node contracts/build.mjs
 
 clean:
-	rm -rf $(VENV) node_modules db.sqlite3 .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules db.sqlite3 .pytest_cache .ruff_cache .mypy_cache .import_linter_cache

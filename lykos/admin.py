@@ -1,3 +1,5 @@
+"""The audit trail in the admin, read-only: the chain is only ever appended to by `lykos.audit.services`."""
+
 from django.contrib import admin
 from django.http import HttpRequest
 
@@ -5,7 +7,7 @@ from lykos.audit.models import AuditEvent
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
     """Read-only: reviewers search the trail; nobody edits it."""
 
     list_display = ("id", "created_at", "event_type", "actor_type", "actor_id", "subject_type", "subject_id")

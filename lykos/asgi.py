@@ -1,3 +1,5 @@
+"""ASGI entry point; dev settings unless the environment names others (production sets DJANGO_SETTINGS_MODULE)."""
+
 import os
 
 from django.core.asgi import get_asgi_application

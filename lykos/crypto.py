@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import secrets as pysecrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -25,6 +25,9 @@ from django.db.models.query_utils import DeferredAttribute
 from lykos.secrets import SecretsProvider, get_secrets_provider
 
 TOKEN_PREFIX = "lk1"
+# The field is generic the way Django's own fields are in django-stubs, so that `null=True` reads as `str | None`.
+_ST = TypeVar("_ST", contravariant=True)
+_GT = TypeVar("_GT", covariant=True)
 PEPPER_SECRET = "blind-index-pepper"
 
 
@@ -88,6 +91,8 @@ class StoredCiphertext(str):
 class _EncryptedAttribute(DeferredAttribute):
     """Decrypts on first access, once the row's primary key (part of the associated data) is known."""
 
+    field: EncryptedTextField[Any, Any]
+
     def __get__(self, instance: models.Model | None, cls: type | None = None) -> Any:
         if instance is None:
             return self
@@ -102,7 +107,7 @@ class _EncryptedAttribute(DeferredAttribute):
         instance.__dict__[self.field.attname] = value
 
 
-class EncryptedTextField(models.TextField):
+class EncryptedTextField(models.TextField[_ST, _GT]):
     """Text encrypted at rest. Models using it need a primary key set before the first save (UUID default)."""
 
     descriptor_class = _EncryptedAttribute
@@ -132,7 +137,7 @@ class EncryptedTextField(models.TextField):
         return super().get_lookup(lookup_name)
 
 
-def encrypted_fields() -> list[EncryptedTextField]:
+def encrypted_fields() -> list[EncryptedTextField[Any, Any]]:
     from django.apps import apps
 
     return [

@@ -1,7 +1,9 @@
 """One error shape for every API response: `{"error": {"code", "message", "details"}}`.
 
 Apps raise `LykosError` subclasses with a stable `code`; DRF and Django exceptions are converted here so
-that a client never has to parse two formats, and bad input never becomes a 500.
+that a client never has to parse two formats, and bad input never becomes a 500. Every code the platform
+answers with is declared once, on a class below, so that the OpenAPI schema (`lykos.api.error_responses`)
+can name the classes instead of retyping their codes.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ logger = logging.getLogger(__name__)
 
 
 class LykosError(Exception):
+    """Base of every refusal: `code` (stable, for clients to switch on) and `http_status` are class facts."""
+
     code = "error"
     http_status = 400
     default_message = "The request could not be processed."
@@ -34,15 +38,32 @@ class LykosError(Exception):
 
 
 class InvalidRequest(LykosError):
+    """Input that parsed but does not validate; DRF's ValidationError (an input serializer) answers with it."""
+
     code = "validation_error"
     http_status = 400
     default_message = "The request is not valid."
+
+
+class MalformedRequest(LykosError):
+    """Input that cannot even be read (unparsable JSON, a bad Content-Length, a suspicious request)."""
+
+    code = "malformed_request"
+    http_status = 400
+    default_message = "The request was refused as malformed."
 
 
 class NotAuthenticated(LykosError):
     code = "not_authenticated"
     http_status = 401
     default_message = "Authentication credentials were not provided."
+
+
+class AuthenticationFailed(NotAuthenticated):
+    """A credential was sent and refused, by an authentication class that names no code of its own."""
+
+    code = "authentication_failed"
+    default_message = "Incorrect authentication credentials."
 
 
 class Forbidden(LykosError):
@@ -57,10 +78,34 @@ class NotFound(LykosError):
     default_message = "Not found."
 
 
+class MethodNotAllowed(LykosError):
+    code = "method_not_allowed"
+    http_status = 405
+    default_message = "This method is not allowed here."
+
+
+class NotAcceptable(LykosError):
+    code = "not_acceptable"
+    http_status = 406
+    default_message = "No acceptable representation."
+
+
 class Conflict(LykosError):
     code = "conflict"
     http_status = 409
     default_message = "The request conflicts with the current state."
+
+
+class PayloadTooLarge(LykosError):
+    code = "payload_too_large"
+    http_status = 413
+    default_message = "The request body is too large."
+
+
+class UnsupportedMediaType(LykosError):
+    code = "unsupported_media_type"
+    http_status = 415
+    default_message = "This media type is not supported."
 
 
 class RuleRefused(LykosError):
@@ -70,6 +115,8 @@ class RuleRefused(LykosError):
 
 
 class RateLimited(LykosError):
+    """A spent rate-limit window (lykos.ratelimit, or DRF's Throttled); `Retry-After` says when to come back."""
+
     code = "rate_limited"
     http_status = 429
     default_message = "Too many requests; retry later."
@@ -88,6 +135,14 @@ class DependencyUnavailable(LykosError):
     default_message = "A service this request needs is unavailable; retry later."
 
 
+class InternalError(LykosError):
+    """What a client sees of an unhandled exception (Django's handler500): nothing but the promise it was logged."""
+
+    code = "internal_error"
+    http_status = 500
+    default_message = "Something went wrong on our side; it has been logged."
+
+
 def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
@@ -95,28 +150,29 @@ def error_body(code: str, message: str, details: dict[str, Any] | None = None) -
 def _drf_code(exc: drf.APIException) -> tuple[str, str, dict[str, Any]]:
     """Stable codes for DRF's built-in exceptions."""
     if isinstance(exc, drf.ValidationError):
-        return "validation_error", "The request is not valid.", {"fields": exc.detail}
+        return InvalidRequest.code, InvalidRequest.default_message, {"fields": exc.detail}
     if isinstance(exc, drf.ParseError):
-        return "malformed_request", str(exc.detail), {}
+        return MalformedRequest.code, str(exc.detail), {}
     if isinstance(exc, drf.UnsupportedMediaType):
-        return "unsupported_media_type", str(exc.detail), {}
+        return UnsupportedMediaType.code, str(exc.detail), {}
     if isinstance(exc, drf.NotAuthenticated):
-        return "not_authenticated", str(exc.detail), {}
+        return NotAuthenticated.code, str(exc.detail), {}
     if isinstance(exc, drf.AuthenticationFailed):
         # An authentication class may raise with a specific code (e.g. "token_expired").
         code = exc.get_codes()
-        return code if isinstance(code, str) else "authentication_failed", str(exc.detail), {}
+        return code if isinstance(code, str) else AuthenticationFailed.code, str(exc.detail), {}
     if isinstance(exc, drf.PermissionDenied):
-        return "permission_denied", str(exc.detail), {}
+        return Forbidden.code, str(exc.detail), {}
     if isinstance(exc, drf.NotFound):
-        return "not_found", str(exc.detail), {}
+        return NotFound.code, str(exc.detail), {}
     if isinstance(exc, drf.MethodNotAllowed):
-        return "method_not_allowed", str(exc.detail), {}
+        return MethodNotAllowed.code, str(exc.detail), {}
     if isinstance(exc, drf.NotAcceptable):
-        return "not_acceptable", str(exc.detail), {}
+        return NotAcceptable.code, str(exc.detail), {}
     if isinstance(exc, drf.Throttled):
-        return "rate_limited", "Too many requests; retry later.", {"retry_after": int(exc.wait or 1)}
-    return "error", str(exc.detail), {}
+        wait: float | None = exc.wait  # type: ignore[attr-defined]  # set by Throttled.__init__; the stub omits it
+        return RateLimited.code, RateLimited.default_message, {"retry_after": int(wait or 1)}
+    return LykosError.code, str(exc.detail), {}
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -131,9 +187,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = drf.ValidationError(detail)
     elif isinstance(exc, RequestDataTooBig):
-        return Response(error_body("payload_too_large", "The request body is too large."), status=413)
+        return api_exception_handler(PayloadTooLarge(), context)
     elif isinstance(exc, SuspiciousOperation):
-        return Response(error_body("malformed_request", "The request was refused as malformed."), status=400)
+        return api_exception_handler(MalformedRequest(), context)
 
     # Imported here: rest_framework.views loads the throttle classes, which import this module.
     from rest_framework.views import exception_handler as drf_default_handler
@@ -157,17 +213,25 @@ def json_error_response(code: str, message: str, status: int, details: dict[str,
     return JsonResponse(error_body(code, message, details), status=status)
 
 
+def error_json_response(error: LykosError) -> JsonResponse:
+    """The one shape outside DRF (plain Django views, middleware), headers such as Retry-After included."""
+    response = json_error_response(error.code, error.message, error.http_status, error.details)
+    for name, value in error.headers().items():
+        response[name] = value
+    return response
+
+
 def handler400(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return json_error_response("malformed_request", "The request was refused as malformed.", 400)
+    return error_json_response(MalformedRequest())
 
 
 def handler403(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return json_error_response("permission_denied", "You may not do this.", 403)
+    return error_json_response(Forbidden())
 
 
 def handler404(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return json_error_response("not_found", "No such resource.", 404)
+    return error_json_response(NotFound("No such resource."))
 
 
 def handler500(request: HttpRequest) -> JsonResponse:
-    return json_error_response("internal_error", "Something went wrong on our side; it has been logged.", 500)
+    return error_json_response(InternalError())

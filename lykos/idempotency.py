@@ -43,7 +43,7 @@ def _fingerprint(request: Request) -> str:
     return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
 
 
-def idempotent(*, required: bool = False) -> Callable:
+def idempotent(*, required: bool = False) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
     """Decorate an APIView method. Successful and 4xx answers are stored; 5xx/503 are not (retry them)."""
 
     def decorator(view_method: Callable[..., Response]) -> Callable[..., Response]:

@@ -12,15 +12,18 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from lykos.secrets import get_secrets_provider
 
+#: The key kinds the rings hold: ES256 (API access tokens) and RS256 (OIDC id_tokens).
+SigningKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+
 
 class Keyring:
-    def __init__(self, *, secret_name: str, new_private_key: Callable[[], Any], ttl_seconds: float = 60) -> None:
+    def __init__(self, *, secret_name: str, new_private_key: Callable[[], SigningKey], ttl_seconds: float = 60) -> None:
         self.secret_name = secret_name
         self._new_private_key = new_private_key
         self._ttl = ttl_seconds

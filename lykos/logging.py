@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
 
@@ -26,7 +27,8 @@ class RedactPiiFilter(logging.Filter):
 
 
 class JsonFormatter(_JsonFormatter):
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    # Forwards python-json-logger's own keyword arguments (LOGGING's formatter options) unchanged.
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("fmt", "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s")
         kwargs.setdefault("rename_fields", {"asctime": "time", "levelname": "level", "name": "logger"})
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from lykos.context import request_id_var
-from lykos.errors import json_error_response
+from lykos.errors import MalformedRequest, PayloadTooLarge, error_json_response
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 access_log = logging.getLogger("lykos.access")
@@ -27,7 +27,7 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        request.request_id = request_id  # type: ignore[attr-defined]
+        request.request_id = request_id  # type: ignore[attr-defined]  # HttpRequest declares no slot for it
         token = request_id_var.set(request_id)
         started = time.monotonic()
         try:
@@ -61,12 +61,7 @@ class BodySizeLimitMiddleware:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return json_error_response("malformed_request", "Content-Length is not a number.", 400)
+            return error_json_response(MalformedRequest("Content-Length is not a number."))
         if length > settings.API_MAX_BODY_BYTES:
-            return json_error_response(
-                "payload_too_large",
-                "The request body is too large.",
-                413,
-                {"max_bytes": settings.API_MAX_BODY_BYTES},
-            )
+            return error_json_response(PayloadTooLarge(details={"max_bytes": settings.API_MAX_BODY_BYTES}))
         return self.get_response(request)

@@ -9,13 +9,19 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
+from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
 from lykos.errors import DependencyUnavailable, RateLimited
+
+if TYPE_CHECKING:
+    # Only a hint: rest_framework.views imports the throttle classes, this module among them.
+    from rest_framework.views import APIView
 
 logger = logging.getLogger(__name__)
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -31,10 +37,12 @@ def client_ip(request: HttpRequest) -> str:
     """The client's address, trusting X-Forwarded-For only as far as the configured number of proxies."""
     proxies = getattr(settings, "NUM_PROXIES", 0)
     if proxies:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        forwarded_for: str = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        forwarded = [part.strip() for part in forwarded_for.split(",") if part.strip()]
         if len(forwarded) >= proxies:
             return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR", "unknown")
+    remote: str = request.META.get("REMOTE_ADDR", "unknown")
+    return remote
 
 
 def ratelimit_hit(*, scope: str, key: str, rate: str | None = None, fail_open: bool = False) -> None:
@@ -67,7 +75,7 @@ def ratelimit_hit(*, scope: str, key: str, rate: str | None = None, fail_open: b
 class ScopedRateLimit(BaseThrottle):
     """DRF throttle: `throttle_scope` on the view picks the rate; counted per client IP and per user."""
 
-    def allow_request(self, request, view) -> bool:  # type: ignore[no-untyped-def]
+    def allow_request(self, request: Request, view: APIView) -> bool:
         scope = getattr(view, "throttle_scope", "default")
         fail_open = scope == "default"
         ratelimit_hit(scope=scope, key=f"ip:{client_ip(request)}", fail_open=fail_open)

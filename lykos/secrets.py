@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import IO, Any, TypeVar
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -27,6 +28,10 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+
+T = TypeVar("T")
+#: The local provider's file: JSON with the current master-key version, the master keys and the named secrets.
+LocalState = dict[str, Any]
 
 _WRAPPED_VERSION = re.compile(r"^(?:vault|local):v(\d+):")
 
@@ -105,13 +110,13 @@ class LocalSecretsProvider(SecretsProvider):
         self.path = Path(path)
 
     # The file is small and rarely written; a lock file serialises writers across processes.
-    def _locked(self):  # type: ignore[no-untyped-def]
+    def _locked(self) -> IO[str]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle = open(self.path.with_suffix(".lock"), "a")  # noqa: SIM115 - closed by the caller's context
         fcntl.flock(handle, fcntl.LOCK_EX)
         return handle
 
-    def _load(self) -> dict:
+    def _load(self) -> LocalState:
         if not self.path.exists():
             with self._locked():
                 if not self.path.exists():
@@ -122,16 +127,17 @@ class LocalSecretsProvider(SecretsProvider):
                             "secrets": {},
                         }
                     )
-        return json.loads(self.path.read_text())
+        state: LocalState = json.loads(self.path.read_text())
+        return state
 
-    def _store(self, state: dict) -> None:
+    def _store(self, state: LocalState) -> None:
         tmp = self.path.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
             json.dump(state, handle, indent=2)
         os.replace(tmp, self.path)
 
-    def _update(self, change: Callable[[dict], object]) -> object:
+    def _update(self, change: Callable[[LocalState], T]) -> T:
         self._load()
         with self._locked():
             state = json.loads(self.path.read_text())
@@ -140,13 +146,18 @@ class LocalSecretsProvider(SecretsProvider):
             return result
 
     def read_secret(self, name: str) -> dict[str, str] | None:
-        return self._load()["secrets"].get(name)
+        secret: dict[str, str] | None = self._load()["secrets"].get(name)
+        return secret
 
     def write_secret(self, name: str, data: dict[str, str]) -> None:
         self._update(lambda state: state["secrets"].__setitem__(name, dict(data)))
 
     def create_secret_if_absent(self, name: str, data: dict[str, str]) -> dict[str, str]:
-        return self._update(lambda state: state["secrets"].setdefault(name, dict(data)))  # type: ignore[return-value]
+        def keep_first(state: LocalState) -> dict[str, str]:
+            stored: dict[str, str] = state["secrets"].setdefault(name, dict(data))
+            return stored
+
+        return self._update(keep_first)
 
     def _master(self, version: int) -> AESGCM:
         key = self._load()["master_keys"].get(str(version))
@@ -176,12 +187,13 @@ class LocalSecretsProvider(SecretsProvider):
         return self._wrap(self.unwrap_data_key(wrapped))
 
     def rotate_master_key(self) -> int:
-        def add_version(state: dict) -> int:
-            state["current"] += 1
-            state["master_keys"][str(state["current"])] = base64.b64encode(AESGCM.generate_key(bit_length=256)).decode()
-            return state["current"]
+        def add_version(state: LocalState) -> int:
+            version = int(state["current"]) + 1
+            state["current"] = version
+            state["master_keys"][str(version)] = base64.b64encode(AESGCM.generate_key(bit_length=256)).decode()
+            return version
 
-        return self._update(add_version)  # type: ignore[return-value]
+        return self._update(add_version)
 
     def master_key_version(self) -> int:
         return int(self._load()["current"])
@@ -211,13 +223,17 @@ class VaultSecretsProvider(SecretsProvider):
     ) -> None:
         import hvac
 
-        self.client = hvac.Client(url=url, token=token, timeout=timeout)
+        self.client = hvac.Client(
+            url=url,
+            token=token,
+            timeout=timeout,  # type: ignore[arg-type]  # requests takes float seconds; the stub says int
+        )
         self.kv_mount = kv_mount
         self.kv_prefix = kv_prefix
         self.transit_mount = transit_mount
         self.transit_key = transit_key
 
-    def _call(self, fn: Callable[[], object]) -> object:
+    def _call(self, fn: Callable[[], T]) -> T:
         import hvac.exceptions
         import requests
 
@@ -230,8 +246,8 @@ class VaultSecretsProvider(SecretsProvider):
 
     def bootstrap(self) -> None:
         """Enable Transit and create the field key if missing (dev servers and first deployment)."""
-        mounts = self._call(lambda: self.client.sys.list_mounted_secrets_engines())
-        if f"{self.transit_mount}/" not in mounts.get("data", mounts):  # type: ignore[union-attr]
+        mounts: dict[str, Any] = self._call(lambda: self.client.sys.list_mounted_secrets_engines())
+        if f"{self.transit_mount}/" not in mounts.get("data", mounts):
             self._call(lambda: self.client.sys.enable_secrets_engine("transit", path=self.transit_mount))
         # hvac validates key types against an old list client-side; a raw write avoids that.
         self._call(
@@ -253,9 +269,10 @@ class VaultSecretsProvider(SecretsProvider):
                 )
             except hvac.exceptions.InvalidPath:
                 return None
-            return response["data"]["data"]
+            secret: dict[str, str] = response["data"]["data"]
+            return secret
 
-        return self._call(read)  # type: ignore[return-value]
+        return self._call(read)
 
     def write_secret(self, name: str, data: dict[str, str]) -> None:
         self._call(
@@ -287,7 +304,7 @@ class VaultSecretsProvider(SecretsProvider):
                 name=self.transit_key, key_type="plaintext", mount_point=self.transit_mount
             )
         )
-        data = response["data"]  # type: ignore[index]
+        data: dict[str, str] = response["data"]
         return DataKey(plaintext=base64.b64decode(data["plaintext"]), wrapped=data["ciphertext"])
 
     def unwrap_data_key(self, wrapped: str) -> bytes:
@@ -296,7 +313,7 @@ class VaultSecretsProvider(SecretsProvider):
                 name=self.transit_key, ciphertext=wrapped, mount_point=self.transit_mount
             )
         )
-        return base64.b64decode(response["data"]["plaintext"])  # type: ignore[index]
+        return base64.b64decode(response["data"]["plaintext"])
 
     def rewrap_data_key(self, wrapped: str) -> str:
         response = self._call(
@@ -304,7 +321,8 @@ class VaultSecretsProvider(SecretsProvider):
                 name=self.transit_key, ciphertext=wrapped, mount_point=self.transit_mount
             )
         )
-        return response["data"]["ciphertext"]  # type: ignore[index]
+        ciphertext: str = response["data"]["ciphertext"]
+        return ciphertext
 
     def rotate_master_key(self) -> int:
         self._call(
@@ -316,7 +334,7 @@ class VaultSecretsProvider(SecretsProvider):
         response = self._call(
             lambda: self.client.secrets.transit.read_key(name=self.transit_key, mount_point=self.transit_mount)
         )
-        return int(response["data"]["latest_version"])  # type: ignore[index]
+        return int(response["data"]["latest_version"])
 
     def check(self) -> None:
         status = self._call(lambda: self.client.sys.read_health_status(method="GET"))

@@ -1,4 +1,4 @@
-"""Platform tasks."""
+"""Platform tasks run by Celery beat: the audit chain's integrity check and the idempotency records' purge."""
 
 from celery import shared_task
 

@@ -1,3 +1,5 @@
+"""WSGI entry point (gunicorn); dev settings unless the environment names others (production sets them)."""
+
 import os
 
 from django.core.wsgi import get_wsgi_application

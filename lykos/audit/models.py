@@ -13,7 +13,7 @@ from django.db import models
 from django.utils import timezone
 
 
-class AppendOnlyQuerySet(models.QuerySet):
+class AppendOnlyQuerySet(models.QuerySet["AuditEvent"]):
     def update(self, **kwargs: Any) -> int:
         raise TypeError("Audit events are append-only.")
 

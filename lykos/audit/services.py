@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
@@ -98,7 +98,8 @@ def audit_seal() -> int:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_KEY])
         last = AuditEvent.objects.filter(seq__isnull=False).order_by("-seq").values("seq", "entry_hash").first()
-        seq, prev = (last["seq"], last["entry_hash"]) if last else (0, GENESIS_HASH)
+        # A sealed row has both seal columns (the model's check constraint), hence the casts.
+        seq, prev = (cast(int, last["seq"]), cast(str, last["entry_hash"])) if last else (0, GENESIS_HASH)
         sealed = 0
         for event in AuditEvent.objects.filter(seq__isnull=True).order_by("id"):
             seq += 1
@@ -132,4 +133,4 @@ def audit_chain_problems(*, batch_size: int = 2000) -> Iterator[ChainProblem]:
             yield ChainProblem(event.id, "link broken: a row before it was changed or deleted")
         if compute_entry_hash(event) != event.entry_hash:
             yield ChainProblem(event.id, "content does not match its hash: the row was modified")
-        expected_prev, expected_seq = event.entry_hash, event.seq + 1
+        expected_prev, expected_seq = cast(str, event.entry_hash), cast(int, event.seq) + 1  # sealed: both set

@@ -1,16 +1,19 @@
-"""Settings shared by every environment.
+"""Settings shared by every environment, each defined once, in reading order.
 
-Everything configurable is read through the one `env` object below; `dev`, `test` and `production` only
-change defaults or tighten. Every variable is listed in the README's table.
+Everything configurable is read through the one `env` object (`lykos.settings.environment`); `dev`, `test` and
+`production` only change defaults or tighten. The social profile's block lives in its own module, imported
+below where its section stands. Every variable is listed in the README's table.
 """
 
-from pathlib import Path
+from typing import Any
 
-import environ
+import django_stubs_ext
 
-BASE_DIR = Path(__file__).resolve().parent.parent.parent
+from .environment import BASE_DIR, env
 
-env = environ.Env()
+# Before any model or admin module loads: the classes django-stubs types as generic (ModelAdmin[Model],
+# Field[set, get]) get a __class_getitem__, so annotations that mypy checks also run.
+django_stubs_ext.monkeypatch()
 
 # --- core -------------------------------------------------------------------------------------------
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
@@ -37,6 +40,8 @@ INSTALLED_APPS = [
     "apps.chain",
     "apps.security",
     "apps.paymaster",
+    "oauth2_provider",
+    "apps.social_profile",
 ]
 
 MIDDLEWARE = [
@@ -76,13 +81,18 @@ TEMPLATES = [
 ]
 
 # --- data -------------------------------------------------------------------------------------------
+# No ATOMIC_REQUESTS: a request is not one transaction; services open their own where they write several rows.
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "identity.User"
-# Wallet users have no password; only staff log in to the admin with one (see apps.identity.backends).
-AUTHENTICATION_BACKENDS = ["apps.identity.backends.StaffPasswordBackend"]
+# Wallet users have no password; only staff log in to the admin with one (see apps.identity.backends). Wallet
+# users reach the OAuth authorize page with a Django session opened from a fresh passkey login.
+AUTHENTICATION_BACKENDS = [
+    "apps.identity.backends.StaffPasswordBackend",
+    "apps.social_profile.backends.PasskeySessionBackend",
+]
+LOGIN_URL = "/login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
@@ -94,7 +104,7 @@ REDIS_URL = env.str("REDIS_URL", default="")
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "lykos"}}
 
 
-def redis_cache(url: str, *, key_prefix: str = "lykos") -> dict:
+def redis_cache(url: str, *, key_prefix: str = "lykos") -> dict[str, Any]:
     """A django-redis cache that fails fast: a Redis outage must turn into a 503, not a hung worker."""
     return {
         "BACKEND": "django_redis.cache.RedisCache",
@@ -196,6 +206,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PasskeyStatusEnum": "apps.identity.models.passkeys.Passkey.Status",
         "TransactionStatusEnum": "apps.paymaster.models.transactions.Transaction.Status",
+        "MediaKindEnum": "apps.social_profile.models.media.MediaAsset.Kind",
     },
 }
 # Bodies above this size are refused with 413 before any parser reads them.
@@ -210,6 +221,9 @@ RATE_LIMITS = {
     "otp": env.str("RATE_LIMIT_OTP", default="5/m"),
     "alias": env.str("RATE_LIMIT_ALIAS", default="30/m"),
     "paymaster_rpc": env.str("RATE_LIMIT_PAYMASTER_RPC", default="300/m"),
+    # Per-platform limit on /o/ when a platform has none of its own (PlatformRules.rate_limit).
+    "platform": env.str("RATE_LIMIT_PLATFORM", default="600/m"),
+    "security_scan": env.str("RATE_LIMIT_SECURITY_SCAN", default="60/m"),
 }
 
 # How many reverse proxies in front of us append to X-Forwarded-For (0: use the socket address).
@@ -297,95 +311,9 @@ LOGGING = {
 }
 
 # --- social profile / OAuth -------------------------------------------------------------------------
-# apps/social_profile: profile, media, verification badges, and the OAuth 2.0 / OpenID Connect provider
-# (django-oauth-toolkit) behind "Sign up with Social Wallet". Every variable is in the README's table.
-INSTALLED_APPS += ["oauth2_provider", "apps.social_profile"]
-# Wallet users reach the OAuth authorize page with a Django session opened from a fresh passkey login.
-AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "apps.social_profile.backends.PasskeySessionBackend"]
-LOGIN_URL = "/login"
-# The toolkit's models are swappable; migrations that point at them need the names spelled out.
-OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
-OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"
-OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"
-OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"
-OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
-
-OAUTH2_PROVIDER = {
-    "OIDC_ENABLED": True,
-    # Empty on purpose: the RS256 keys live in the secrets provider and are loaded (and rotated) at runtime by
-    # apps.social_profile.oauth.keys; an environment variable would put a private key in the process env.
-    "OIDC_RSA_PRIVATE_KEY": "",
-    "OIDC_ISS_ENDPOINT": env.str("OIDC_ISSUER", default=""),
-    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
-    "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": ["client_secret_basic", "client_secret_post"],
-    "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
-    "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "refresh_token"],
-    "OAUTH2_VALIDATOR_CLASS": "apps.social_profile.oauth.validator.LykosOAuth2Validator",
-    "SCOPES_BACKEND_CLASS": "apps.social_profile.oauth.scopes.PlatformScopes",
-    "SCOPES": {
-        "openid": "Know who you are (an identifier unique to this platform's view of you)",
-        "profile": "Your username, display name, bio, links and pictures (fields you share on consent)",
-        "email": "Your verified email address",
-        "phone": "Your verified phone number",
-        "wallet": "Your wallet account addresses on each chain",
-        "badges": "Your verification badges",
-    },
-    "DEFAULT_SCOPES": ["openid"],
-    "PKCE_REQUIRED": True,
-    "ROTATE_REFRESH_TOKEN": True,
-    "REFRESH_TOKEN_REUSE_PROTECTION": True,
-    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
-    "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("OAUTH_ACCESS_TOKEN_TTL_SECONDS", default=900),
-    "ID_TOKEN_EXPIRE_SECONDS": env.int("OAUTH_ACCESS_TOKEN_TTL_SECONDS", default=900),
-    "REFRESH_TOKEN_EXPIRE_SECONDS": env.int("OAUTH_REFRESH_TOKEN_TTL_SECONDS", default=30 * 86400),
-    # Remembered consent is ours (ConsentGrant), so the toolkit always asks and our view decides to skip.
-    "REQUEST_APPROVAL_PROMPT": "force",
-    "ALLOWED_REDIRECT_URI_SCHEMES": env.list("OAUTH_REDIRECT_URI_SCHEMES", default=["https"]),
-    "ALLOW_URI_WILDCARDS": False,
-    # RFC 9700 (OAuth 2.0 Security BCP): S256 only, no implicit/password grants, tokens hashed at rest.
-    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
-    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
-    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
-    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
-    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
-    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
-    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
-    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
-    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
-    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
-}
-# Per-platform limit when a platform has none of its own (PlatformRules.rate_limit).
-RATE_LIMITS["platform"] = env.str("RATE_LIMIT_PLATFORM", default="600/m")
-
-# Media: "local" (files under MEDIA_ROOT, uploads through our own signed endpoint) or "s3".
-MEDIA_STORAGE_BACKEND = env.str("MEDIA_STORAGE_BACKEND", default="local")
-MEDIA_S3_BUCKET = env.str("MEDIA_S3_BUCKET", default="")
-MEDIA_S3_ENDPOINT_URL = env.str("MEDIA_S3_ENDPOINT_URL", default="")  # empty: AWS itself
-MEDIA_S3_REGION = env.str("MEDIA_S3_REGION", default="us-east-1")
-MEDIA_UPLOAD_URL_TTL_SECONDS = env.int("MEDIA_UPLOAD_URL_TTL_SECONDS", default=300)
-MEDIA_DOWNLOAD_URL_TTL_SECONDS = env.int("MEDIA_DOWNLOAD_URL_TTL_SECONDS", default=60)
-MEDIA_MAX_IMAGE_BYTES = env.int("MEDIA_MAX_IMAGE_BYTES", default=5 * 1024 * 1024)
-MEDIA_MAX_DOCUMENT_BYTES = env.int("MEDIA_MAX_DOCUMENT_BYTES", default=10 * 1024 * 1024)
-# clamd's TCP address ("127.0.0.1:3310"); empty: uploads are not virus-scanned.
-CLAMAV_ADDRESS = env.str("CLAMAV_ADDRESS", default="")
-CLAMAV_TIMEOUT_SECONDS = env.float("CLAMAV_TIMEOUT_SECONDS", default=10.0)
-# Queue for media processing and exports (empty: Celery's default queue).
-SOCIAL_PROFILE_TASK_QUEUE = env.str("SOCIAL_PROFILE_TASK_QUEUE", default="")
-
-# Verification: SMS through "console" (dev), "http" (a provider's JSON API) or "locmem" (tests).
-SMS_BACKEND = env.str("SMS_BACKEND", default="console")
-SMS_HTTP_URL = env.str("SMS_HTTP_URL", default="")
-SMS_HTTP_TOKEN = env.str("SMS_HTTP_TOKEN", default="")
-SMS_HTTP_TIMEOUT_SECONDS = env.float("SMS_HTTP_TIMEOUT_SECONDS", default=5.0)
-VERIFICATION_CODE_TTL_SECONDS = env.int("VERIFICATION_CODE_TTL_SECONDS", default=600)
-VERIFICATION_MAX_ATTEMPTS = env.int("VERIFICATION_MAX_ATTEMPTS", default=5)
-VERIFICATION_BADGE_DAYS = env.int("VERIFICATION_BADGE_DAYS", default=365)
-PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://localhost:8000")
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
-    **SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES", {}),
-    "MediaKindEnum": "apps.social_profile.models.media.MediaAsset.Kind",
-}
+# apps/social_profile: profile, media, verification badges and the OAuth 2.0 / OpenID Connect provider. The
+# largest block of one app, so it reads on its own: lykos/settings/social_profile.py.
+from .social_profile import *  # noqa: E402, F403
 
 # --- security (G0) ----------------------------------------------------------------------------------
 # The risk rules' thresholds and the simulator's configuration are the app's own knobs: apps/security/conf.py.
-RATE_LIMITS["security_scan"] = env.str("RATE_LIMIT_SECURITY_SCAN", default="60/m")

@@ -8,7 +8,8 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env, redis_cache
+from .base import redis_cache
+from .environment import env
 
 REQUIRED = [
     "DJANGO_SECRET_KEY",
@@ -34,16 +35,17 @@ if SECRETS_BACKEND != "vault":
         f"Production settings refuse SECRETS_BACKEND={SECRETS_BACKEND!r}: only 'vault' is allowed."
     )
 
-DATABASES = {"default": env.db("DATABASE_URL")}
-if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+_database = env.db("DATABASE_URL")
+if _database["ENGINE"].endswith("postgresql"):
     # A stuck query or lock must fail the request, not pile up workers behind it; budgets and nonces are
     # guarded by row locks, so a lock wait this long means something is wrong.
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+    _database.setdefault("OPTIONS", {})["options"] = (
         f"-c statement_timeout={env.int('DB_STATEMENT_TIMEOUT_MS', default=30000)}"
         f" -c lock_timeout={env.int('DB_LOCK_TIMEOUT_MS', default=10000)}"
     )
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES = {
+    "default": {**_database, "CONN_MAX_AGE": env.int("DB_CONN_MAX_AGE", default=60), "CONN_HEALTH_CHECKS": True}
+}
 
 REDIS_URL = env.str("REDIS_URL")
 CACHES = {"default": redis_cache(REDIS_URL)}

@@ -5,12 +5,17 @@ data it did not create. The OpenBao address and token are filled in by the sessi
 """
 
 from .base import *  # noqa: F403
-from .base import env, redis_cache
+from .base import redis_cache
+from .environment import env
 
 DEBUG = False
 SECRET_KEY = "test-only-key-" + "t" * 50
-DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/lykos")}
-DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default="test_lykos")}
+DATABASES = {
+    "default": {
+        **env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/lykos"),
+        "TEST": {"NAME": env.str("TEST_DATABASE_NAME", default="test_lykos")},
+    }
+}
 
 REDIS_URL = env.str("TEST_REDIS_URL", default="redis://127.0.0.1:6379/13")
 CACHES = {"default": redis_cache(REDIS_URL, key_prefix="lykos-test")}

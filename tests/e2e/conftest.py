@@ -1,4 +1,5 @@
-"""Headless Chromium (Debian's package) driven by Playwright, with a CDP virtual authenticator per page."""
+"""Headless Chromium (Debian's package) driven by Playwright; launch options and the virtual authenticator are in
+tests/support/browser.py."""
 
 from __future__ import annotations
 
@@ -8,21 +9,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support.browser import ARGS, CHROMIUM
+
 # Playwright's sync API keeps an event loop running on the test thread, which trips Django's guard against
 # ORM calls from async code. The test's ORM calls are synchronous; this is Playwright's documented setup.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--headless=new",
-    "--no-sandbox",  # required as root
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 
 @pytest.fixture(scope="session")
@@ -43,24 +34,3 @@ def page(browser):  # type: ignore[no-untyped-def]
     page = context.new_page()
     yield page
     context.close()
-
-
-def add_virtual_authenticator(page) -> str:  # type: ignore[no-untyped-def]
-    """A platform authenticator with user verification, like a phone with a fingerprint sensor."""
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("WebAuthn.enable")
-    result = cdp.send(
-        "WebAuthn.addVirtualAuthenticator",
-        {
-            "options": {
-                "protocol": "ctap2",
-                "transport": "internal",
-                "hasResidentKey": True,
-                "hasUserVerification": True,
-                "isUserVerified": True,
-                "automaticPresenceSimulation": True,
-            }
-        },
-    )
-    page._lykos_cdp = cdp  # keep the session alive as long as the page
-    return result["authenticatorId"]

@@ -16,7 +16,7 @@ from oauth2_provider.models import get_application_model
 
 from apps.identity.models import User
 from apps.social_profile.models import ConsentGrant, PlatformRules
-from tests.e2e.conftest import add_virtual_authenticator
+from tests.support.browser import add_virtual_authenticator
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 

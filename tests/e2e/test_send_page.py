@@ -4,7 +4,7 @@ import pytest
 
 from apps.chain.models import Account
 from apps.paymaster.models import SponsorshipPolicy, Transaction
-from tests.e2e.conftest import add_virtual_authenticator
+from tests.support.browser import add_virtual_authenticator
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 

@@ -6,7 +6,7 @@ import pytest
 
 from apps.chain import contracts
 from apps.paymaster.models import Transaction
-from tests.paymaster.conftest import account_of, fund, prepare, sign, wait_final
+from tests.support.transactions import account_of, fund, prepare, sign, wait_final
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

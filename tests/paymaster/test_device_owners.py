@@ -6,9 +6,9 @@ from apps.chain.errors import BundlerError
 from apps.chain.models import Account
 from apps.chain.userops import Call
 from apps.paymaster.models import SponsorshipPolicy, Transaction
-from tests.paymaster.conftest import account_of, prepare, sign, wait_final
 from tests.support import accounts as support
 from tests.support.authenticator import SoftAuthenticator
+from tests.support.transactions import account_of, prepare, sign, wait_final
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -15,7 +15,7 @@ from apps.paymaster.models import Transaction
 from apps.paymaster.services import transaction_receipt_apply
 from apps.paymaster.signals import operation_included
 from apps.security.models import Counterparty
-from tests.paymaster.conftest import account_of
+from tests.support.transactions import account_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

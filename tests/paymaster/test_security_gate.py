@@ -7,7 +7,7 @@ from apps.identity.models import User
 from apps.paymaster.models import SponsorshipPolicy, Transaction
 from apps.security import services as security
 from apps.security.models import ReviewCase
-from tests.paymaster.conftest import account_of, fund, prepare, sign, wait_final
+from tests.support.transactions import account_of, fund, prepare, sign, wait_final
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

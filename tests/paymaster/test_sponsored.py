@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from apps.chain import contracts
 from apps.chain.dev import paymaster_deposit
 from apps.paymaster.models import SponsorshipLedgerEntry, SponsorshipPolicy, Transaction
-from tests.paymaster.conftest import account_of, fund, prepare, sign, wait_final
+from tests.support.transactions import account_of, fund, prepare, sign, wait_final
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

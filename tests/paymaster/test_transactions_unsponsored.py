@@ -10,7 +10,7 @@ from apps.chain import contracts
 from apps.chain.clients import BundlerClient
 from apps.identity.models import RewardEntry
 from apps.paymaster.models import Transaction
-from tests.paymaster.conftest import account_of, fund, prepare, sign, wait_final
+from tests.support.transactions import account_of, fund, prepare, sign, wait_final
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import requests
 
-from tests.conftest import free_port, wait_for
 from tests.support.dev_server import dev_env
+from tests.support.servers import free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.chain.conftest import devchain, w3  # noqa: F401  (session fixtures shared with the chain tests)
 from tests.support.security import Scene
 
 
 @pytest.fixture
-def chain(devchain):  # type: ignore[no-untyped-def]  # noqa: F811
+def chain(devchain):  # type: ignore[no-untyped-def]
     from apps.chain.dev.registry import register
     from apps.chain.models import Chain
 
@@ -20,6 +19,6 @@ def chain(devchain):  # type: ignore[no-untyped-def]  # noqa: F811
 
 
 @pytest.fixture
-def scene(chain, devchain, w3, wallet):  # type: ignore[no-untyped-def]  # noqa: F811
+def scene(chain, devchain, w3, wallet):  # type: ignore[no-untyped-def]
     """A signed-up user whose (counterfactual) account holds tokens, plus the contracts the scenarios need."""
     return Scene.create(chain=chain, devchain=devchain, w3=w3, wallet=wallet)

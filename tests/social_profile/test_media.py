@@ -11,7 +11,7 @@ import requests
 from PIL import Image
 
 from apps.social_profile.models import MediaAsset
-from tests.social_profile.conftest import BUCKET, EICAR, MAX_IMAGE_BYTES
+from tests.support.media import BUCKET, EICAR, MAX_IMAGE_BYTES
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

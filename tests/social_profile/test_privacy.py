@@ -22,7 +22,7 @@ from apps.social_profile.adapters import sms
 from apps.social_profile.services import media as media_services
 from apps.social_profile.services import platforms as platform_services
 from lykos.audit.models import AuditEvent
-from tests.social_profile.conftest import BUCKET
+from tests.support.media import BUCKET
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,10 +1,15 @@
-"""A person using the wallet API: real passkey ceremonies with the software authenticator."""
+"""A person using the wallet API: real passkey ceremonies with the software authenticator.
+
+The `wallet` and `make_wallet` fixtures are loaded for every test package by the root conftest.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from rest_framework.test import APIClient
 
 from tests.support.authenticator import SoftAuthenticator
@@ -66,3 +71,14 @@ class Wallet:
         )
         assert response.status_code == 201, response.content
         return response.json()
+
+
+@pytest.fixture
+def wallet() -> Wallet:
+    """A person with a phone (software passkey authenticator) and an API client."""
+    return Wallet(client=APIClient())
+
+
+@pytest.fixture
+def make_wallet() -> Callable[[], Wallet]:
+    return lambda: Wallet(client=APIClient())
