@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.http import HttpRequest
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from apps.identity.models import Session
+from apps.identity.models import Session, User
 from apps.identity.services import session_touch, tokens
+
+if TYPE_CHECKING:
+    from drf_spectacular.openapi import AutoSchema
 
 
 class AccessTokenAuthentication(authentication.BaseAuthentication):
     """`request.auth` is the token's AccessClaims: which session and device the call comes from."""
 
-    def authenticate(self, request: HttpRequest):  # type: ignore[no-untyped-def,override]
+    def authenticate(self, request: HttpRequest) -> tuple[User, tokens.AccessClaims] | None:
         header = request.META.get("HTTP_AUTHORIZATION", "")
         if not header:
             return None
@@ -47,5 +52,5 @@ class AccessTokenScheme(OpenApiAuthenticationExtension):
     target_class = "apps.identity.api.authentication.AccessTokenAuthentication"
     name = "accessToken"
 
-    def get_security_definition(self, auto_schema):  # type: ignore[no-untyped-def]
+    def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, str]:
         return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}

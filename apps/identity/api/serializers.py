@@ -19,43 +19,43 @@ class CredentialField(serializers.JSONField):
         return data
 
 
-class RegisterOptionsIn(serializers.Serializer):
+class RegisterOptionsIn(serializers.Serializer[None]):
     username = serializers.CharField(required=False, allow_blank=True, max_length=64)
     display_name = serializers.CharField(required=False, allow_blank=True, max_length=64, default="")
     referral_code = serializers.CharField(required=False, allow_blank=True, max_length=16)
 
 
-class LoginOptionsIn(serializers.Serializer):
+class LoginOptionsIn(serializers.Serializer[None]):
     username = serializers.CharField(required=False, allow_blank=True, max_length=64)
 
 
-class CeremonyOptionsOut(serializers.Serializer):
+class CeremonyOptionsOut(serializers.Serializer[dict[str, Any]]):
     ceremony_id = serializers.CharField(help_text="Send it back with the passkey response; single use.")
     publicKey = serializers.DictField(help_text="Options for navigator.credentials.create/get (base64url).")
 
 
-class RegisterVerifyIn(serializers.Serializer):
+class RegisterVerifyIn(serializers.Serializer[None]):
     ceremony_id = serializers.CharField(max_length=64)
     credential = CredentialField()
     device_name = serializers.CharField(required=False, allow_blank=True, max_length=64, default="")
 
 
-class LoginVerifyIn(serializers.Serializer):
+class LoginVerifyIn(serializers.Serializer[None]):
     ceremony_id = serializers.CharField(max_length=64)
     credential = CredentialField()
 
 
-class RefreshIn(serializers.Serializer):
+class RefreshIn(serializers.Serializer[None]):
     refresh_token = serializers.CharField(max_length=256)
 
 
-class UserOut(serializers.ModelSerializer):
+class UserOut(serializers.ModelSerializer[User]):
     class Meta:
         model = User
         fields = ["id", "username", "display_name", "referral_code", "date_joined"]
 
 
-class DeviceOut(serializers.ModelSerializer):
+class DeviceOut(serializers.ModelSerializer[Passkey]):
     credential_id = serializers.SerializerMethodField()
 
     class Meta:
@@ -80,7 +80,7 @@ class DeviceOut(serializers.ModelSerializer):
         return bytes_to_base64url(bytes(obj.credential_id))
 
 
-class TokensOut(serializers.Serializer):
+class TokensOut(serializers.Serializer[dict[str, Any]]):
     token_type = serializers.CharField(default="Bearer")
     access_token = serializers.CharField()
     access_expires_at = serializers.DateTimeField()
@@ -106,7 +106,7 @@ class TokensOut(serializers.Serializer):
         ).data
 
 
-class MeIn(serializers.Serializer):
+class MeIn(serializers.Serializer[None]):
     display_name = serializers.CharField(required=False, allow_blank=True, max_length=64)
     username = serializers.CharField(required=False, max_length=64)
 
@@ -115,11 +115,11 @@ class DeviceAddVerifyIn(RegisterVerifyIn):
     pass
 
 
-class DeviceRenameIn(serializers.Serializer):
+class DeviceRenameIn(serializers.Serializer[None]):
     name = serializers.CharField(max_length=64)
 
 
-class SessionOut(serializers.ModelSerializer):
+class SessionOut(serializers.ModelSerializer[Session]):
     current = serializers.SerializerMethodField()
     device_name = serializers.CharField(source="device.name")
 
@@ -131,25 +131,25 @@ class SessionOut(serializers.ModelSerializer):
         return str(obj.id) == str(self.context.get("current_session_id"))
 
 
-class RevokeAllIn(serializers.Serializer):
+class RevokeAllIn(serializers.Serializer[None]):
     keep_current = serializers.BooleanField(default=False)
 
 
-class RevokeAllOut(serializers.Serializer):
+class RevokeAllOut(serializers.Serializer[dict[str, Any]]):
     revoked = serializers.IntegerField()
 
 
-class RewardEntryOut(serializers.ModelSerializer):
+class RewardEntryOut(serializers.ModelSerializer[RewardEntry]):
     class Meta:
         model = RewardEntry
         fields = ["id", "kind", "points", "created_at"]
 
 
-class RewardsOut(serializers.Serializer):
+class RewardsOut(serializers.Serializer[dict[str, Any]]):
     balance = serializers.IntegerField()
     referral_code = serializers.CharField()
 
 
-class EraseOut(serializers.Serializer):
+class EraseOut(serializers.Serializer[dict[str, Any]]):
     erased = serializers.BooleanField()
     counts = serializers.DictField(child=serializers.IntegerField(), help_text="What was deleted, by kind")

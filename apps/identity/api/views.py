@@ -6,6 +6,7 @@ import uuid
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,6 +14,7 @@ from rest_framework.views import APIView
 
 from apps.identity import selectors, services
 from apps.identity.api import serializers as s
+from apps.identity.requests import access_claims, authenticated_user
 from lykos.api import error_responses
 from lykos.ratelimit import client_ip, ratelimit_hit
 
@@ -42,7 +44,7 @@ def _limit_identifier(request: Request, username: str | None) -> None:
 
 class RegisterOptionsView(APIView):
     permission_classes = [AllowAny]
-    authentication_classes: list = []
+    authentication_classes: list[type[BaseAuthentication]] = []
     throttle_scope = "auth"
 
     @extend_schema(
@@ -71,7 +73,7 @@ class RegisterOptionsView(APIView):
 
 class RegisterVerifyView(APIView):
     permission_classes = [AllowAny]
-    authentication_classes: list = []
+    authentication_classes: list[type[BaseAuthentication]] = []
     throttle_scope = "auth"
 
     @extend_schema(
@@ -102,7 +104,7 @@ class RegisterVerifyView(APIView):
 
 class LoginOptionsView(APIView):
     permission_classes = [AllowAny]
-    authentication_classes: list = []
+    authentication_classes: list[type[BaseAuthentication]] = []
     throttle_scope = "auth"
 
     @extend_schema(
@@ -120,7 +122,7 @@ class LoginOptionsView(APIView):
 
 class LoginVerifyView(APIView):
     permission_classes = [AllowAny]
-    authentication_classes: list = []
+    authentication_classes: list[type[BaseAuthentication]] = []
     throttle_scope = "auth"
 
     @extend_schema(
@@ -150,7 +152,7 @@ class LoginVerifyView(APIView):
 
 class RefreshView(APIView):
     permission_classes = [AllowAny]
-    authentication_classes: list = []
+    authentication_classes: list[type[BaseAuthentication]] = []
     throttle_scope = "auth"
 
     @extend_schema(
@@ -180,7 +182,8 @@ class LogoutView(APIView):
         responses={204: None, **error_responses(s401=AUTH_ERRORS)},
     )
     def post(self, request: Request) -> Response:
-        services.session_revoke(user=request.user, session_id=request.auth.session_id, reason="logout")
+        user, claims = authenticated_user(request), access_claims(request)
+        services.session_revoke(user=user, session_id=claims.session_id, reason="logout")
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -189,7 +192,7 @@ class MeView(APIView):
         tags=["me"], summary="The signed-in user", responses={200: s.UserOut, **error_responses(s401=AUTH_ERRORS)}
     )
     def get(self, request: Request) -> Response:
-        return Response(s.UserOut(request.user).data)
+        return Response(s.UserOut(authenticated_user(request)).data)
 
     @extend_schema(
         tags=["me"],
@@ -203,7 +206,7 @@ class MeView(APIView):
     def patch(self, request: Request) -> Response:
         data = s.MeIn(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.profile_update(user=request.user, **data.validated_data)
+        user = services.profile_update(user=authenticated_user(request), **data.validated_data)
         return Response(s.UserOut(user).data)
 
     @extend_schema(
@@ -213,8 +216,9 @@ class MeView(APIView):
         responses={200: s.EraseOut, **error_responses(s401=AUTH_ERRORS, s429=LIMITED)},
     )
     def delete(self, request: Request) -> Response:
-        ratelimit_hit(scope="auth", key=f"user:{request.user.pk}")
-        return Response({"erased": True, "counts": services.user_erase(user=request.user)})
+        user = authenticated_user(request)
+        ratelimit_hit(scope="auth", key=f"user:{user.pk}")
+        return Response({"erased": True, "counts": services.user_erase(user=user)})
 
 
 class DeviceListView(APIView):
@@ -224,7 +228,7 @@ class DeviceListView(APIView):
         responses={200: s.DeviceOut(many=True), **error_responses(s401=AUTH_ERRORS)},
     )
     def get(self, request: Request) -> Response:
-        return Response(s.DeviceOut(selectors.device_list(user=request.user), many=True).data)
+        return Response(s.DeviceOut(selectors.device_list(user=authenticated_user(request)), many=True).data)
 
 
 class DeviceAddOptionsView(APIView):
@@ -237,7 +241,8 @@ class DeviceAddOptionsView(APIView):
         responses={200: s.CeremonyOptionsOut, **error_responses(s401=AUTH_ERRORS, s429=LIMITED)},
     )
     def post(self, request: Request) -> Response:
-        return Response(services.device_add_begin(user=request.user, session_id=request.auth.session_id))
+        user, claims = authenticated_user(request), access_claims(request)
+        return Response(services.device_add_begin(user=user, session_id=claims.session_id))
 
 
 class DeviceAddVerifyView(APIView):
@@ -256,8 +261,8 @@ class DeviceAddVerifyView(APIView):
         data = s.DeviceAddVerifyIn(data=request.data)
         data.is_valid(raise_exception=True)
         device = services.device_add_complete(
-            user=request.user,
-            session_id=request.auth.session_id,
+            user=authenticated_user(request),
+            session_id=access_claims(request).session_id,
             ceremony_id=data.validated_data["ceremony_id"],
             credential=data.validated_data["credential"],
             device_name=data.validated_data["device_name"],
@@ -278,7 +283,8 @@ class DeviceDetailView(APIView):
     def patch(self, request: Request, device_id: uuid.UUID) -> Response:
         data = s.DeviceRenameIn(data=request.data)
         data.is_valid(raise_exception=True)
-        device = services.device_rename(user=request.user, device_id=device_id, name=data.validated_data["name"])
+        user = authenticated_user(request)
+        device = services.device_rename(user=user, device_id=device_id, name=data.validated_data["name"])
         return Response(s.DeviceOut(device).data)
 
     @extend_schema(
@@ -287,7 +293,7 @@ class DeviceDetailView(APIView):
         responses={200: s.DeviceOut, **error_responses(s401=AUTH_ERRORS, s404=["not_found"], s409=["last_device"])},
     )
     def delete(self, request: Request, device_id: uuid.UUID) -> Response:
-        return Response(s.DeviceOut(services.device_revoke(user=request.user, device_id=device_id)).data)
+        return Response(s.DeviceOut(services.device_revoke(user=authenticated_user(request), device_id=device_id)).data)
 
 
 class SessionListView(APIView):
@@ -297,8 +303,8 @@ class SessionListView(APIView):
         responses={200: s.SessionOut(many=True), **error_responses(s401=AUTH_ERRORS)},
     )
     def get(self, request: Request) -> Response:
-        sessions = selectors.session_list(user=request.user)
-        context = {"current_session_id": request.auth.session_id}
+        sessions = selectors.session_list(user=authenticated_user(request))
+        context = {"current_session_id": access_claims(request).session_id}
         return Response(s.SessionOut(sessions, many=True, context=context).data)
 
 
@@ -309,7 +315,7 @@ class SessionDetailView(APIView):
         responses={204: None, **error_responses(s401=AUTH_ERRORS, s404=["not_found"])},
     )
     def delete(self, request: Request, session_id: uuid.UUID) -> Response:
-        services.session_revoke(user=request.user, session_id=session_id)
+        services.session_revoke(user=authenticated_user(request), session_id=session_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -323,8 +329,9 @@ class SessionRevokeAllView(APIView):
     def post(self, request: Request) -> Response:
         data = s.RevokeAllIn(data=request.data)
         data.is_valid(raise_exception=True)
-        keep = request.auth.session_id if data.validated_data["keep_current"] else None
-        return Response({"revoked": services.session_revoke_all(user=request.user, except_session_id=keep)})
+        keep = access_claims(request).session_id if data.validated_data["keep_current"] else None
+        user = authenticated_user(request)
+        return Response({"revoked": services.session_revoke_all(user=user, except_session_id=keep)})
 
 
 class RewardsView(APIView):
@@ -334,9 +341,8 @@ class RewardsView(APIView):
         responses={200: s.RewardsOut, **error_responses(s401=AUTH_ERRORS)},
     )
     def get(self, request: Request) -> Response:
-        return Response(
-            {"balance": selectors.reward_balance(user=request.user), "referral_code": request.user.referral_code}
-        )
+        user = authenticated_user(request)
+        return Response({"balance": selectors.reward_balance(user=user), "referral_code": user.referral_code})
 
 
 class RewardHistoryView(APIView):
@@ -349,5 +355,6 @@ class RewardHistoryView(APIView):
         from rest_framework.pagination import LimitOffsetPagination
 
         paginator = LimitOffsetPagination()
-        page = paginator.paginate_queryset(selectors.reward_history(user=request.user), request, view=self)
+        user = authenticated_user(request)
+        page = paginator.paginate_queryset(selectors.reward_history(user=user), request, view=self)
         return paginator.get_paginated_response(s.RewardEntryOut(page, many=True).data)
