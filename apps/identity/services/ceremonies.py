@@ -23,6 +23,7 @@ from webauthn import (
 )
 from webauthn.helpers import base64url_to_bytes, bytes_to_base64url, decode_credential_public_key
 from webauthn.helpers.cose import COSEAlgorithmIdentifier
+from webauthn.helpers.decode_credential_public_key import DecodedEC2PublicKey
 from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria,
@@ -119,7 +120,8 @@ def registration_options(
         exclude_credentials=[PublicKeyCredentialDescriptor(id=cid) for cid in exclude],
         supported_pub_key_algs=SUPPORTED_ALGORITHMS,
     )
-    return json.loads(options_to_json(options))
+    options_json: dict[str, Any] = json.loads(options_to_json(options))
+    return options_json
 
 
 def authentication_options(*, allow: list[bytes], challenge: bytes | None = None) -> dict[str, Any]:
@@ -130,7 +132,8 @@ def authentication_options(*, allow: list[bytes], challenge: bytes | None = None
         allow_credentials=[PublicKeyCredentialDescriptor(id=cid) for cid in allow],
         user_verification=UserVerificationRequirement.REQUIRED,
     )
-    return json.loads(options_to_json(options))
+    options_json: dict[str, Any] = json.loads(options_to_json(options))
+    return options_json
 
 
 @dataclass(frozen=True)
@@ -159,7 +162,7 @@ def registration_verify(*, credential: dict[str, Any], challenge: bytes) -> Veri
         key = decode_credential_public_key(verified.credential_public_key)
     except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
         raise _ceremony_error(exc) from exc
-    if getattr(key, "alg", None) != COSEAlgorithmIdentifier.ECDSA_SHA_256 or len(key.x) != 32:
+    if not isinstance(key, DecodedEC2PublicKey) or key.alg != COSEAlgorithmIdentifier.ECDSA_SHA_256 or len(key.x) != 32:
         raise CeremonyError("unsupported_algorithm", "Only ES256 (P-256) passkeys are accepted.")
     transports = credential.get("response", {}).get("transports") or []
     return VerifiedPasskey(

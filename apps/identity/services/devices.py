@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from webauthn.helpers import base64url_to_bytes
 
 from apps.identity.audit import IdentityAuditEvent
 from apps.identity.errors import ChallengeInvalid, DuplicateCredential, LastDevice
@@ -61,7 +62,7 @@ def device_add_begin(*, user: User, session_id: uuid.UUID) -> dict[str, Any]:
     )
     ceremony_id = ceremonies.ceremony_start(
         ceremony="add_device",
-        challenge=ceremonies.base64url_to_bytes(options["challenge"]),
+        challenge=base64url_to_bytes(options["challenge"]),
         bound_to={"user_id": str(user.id), "session_id": str(session_id)},
     )
     return {"ceremony_id": ceremony_id, "publicKey": options}

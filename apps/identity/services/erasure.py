@@ -21,7 +21,7 @@ def user_erase(*, user: User) -> dict[str, int]:
     locked = User.objects.select_for_update().get(pk=user.pk)
     counts: dict[str, int] = {}
     for _receiver, erased in user_erasing.send(sender=User, user=locked):
-        counts.update(erased or {})
+        counts.update(erased or {})  # type: ignore[arg-type]  # django-stubs types responses str|None, not returns
     counts["sessions"] = session_revoke_all(user=locked)
     counts["passkeys"] = _identity_data_erase(user=locked)
     audit_record(event_type=IdentityAuditEvent.USER_ERASED, actor=locked, subject=locked, new_values=counts)

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
+from webauthn.helpers import base64url_to_bytes
 
 from apps.identity.audit import IdentityAuditEvent
 from apps.identity.errors import CeremonyError, DeviceFlagged, DeviceRevoked, PossibleClone, UnknownCredential
@@ -48,7 +49,7 @@ def login_begin(*, username: str | None) -> dict[str, Any]:
     options = ceremonies.authentication_options(allow=allow)
     ceremony_id = ceremonies.ceremony_start(
         ceremony="login",
-        challenge=ceremonies.base64url_to_bytes(options["challenge"]),
+        challenge=base64url_to_bytes(options["challenge"]),
         bound_to={"user_id": bound_user_id},
     )
     return {"ceremony_id": ceremony_id, "publicKey": options}

@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from webauthn.helpers import base64url_to_bytes
 
 from apps.identity.audit import IdentityAuditEvent
 from apps.identity.errors import InvalidReferralCode, UsernameTaken
@@ -41,7 +42,7 @@ def registration_begin(*, username: str | None, display_name: str, referral_code
     )
     ceremony_id = ceremonies.ceremony_start(
         ceremony="register",
-        challenge=ceremonies.base64url_to_bytes(options["challenge"]),
+        challenge=base64url_to_bytes(options["challenge"]),
         bound_to={
             "user_id": str(user_id),
             "username": username or "",

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 
 from lykos.errors import DependencyUnavailable
 from lykos.keyring import Keyring
@@ -60,8 +61,10 @@ def public_jwks() -> dict[str, list[dict[str, str]]]:
     for kid, pem in ring.items():
         if kid == "current":
             continue
-        public = serialization.load_pem_private_key(pem.encode(), password=None).public_key()
-        jwk = jwt.algorithms.ECAlgorithm.to_jwk(public, as_dict=True)
+        private = serialization.load_pem_private_key(pem.encode(), password=None)
+        if not isinstance(private, ec.EllipticCurvePrivateKey):  # the ring holds only the P-256 keys it made
+            raise ImproperlyConfigured(f"Signing key {kid} in {KEYRING_SECRET} is not an EC key.")
+        jwk = jwt.algorithms.ECAlgorithm.to_jwk(private.public_key(), as_dict=True)
         keys.append({**jwk, "kid": kid, "alg": ALGORITHM, "use": "sig"})
     return {"keys": keys}
 
