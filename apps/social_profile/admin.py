@@ -3,13 +3,15 @@ and usage, uploads and their outcome, the data-access log (read-only)."""
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from oauth2_provider.admin import ApplicationAdmin
-from oauth2_provider.models import get_application_model
+from oauth2_provider.models import AbstractApplication, get_application_model
 
 from apps.social_profile.models import (
     Badge,
@@ -23,8 +25,10 @@ from apps.social_profile.models import (
 from apps.social_profile.services import media as media_services
 from apps.social_profile.services import verification as verification_services
 
+_M = TypeVar("_M", bound=Model)
 
-class _ReadOnlyAdmin(admin.ModelAdmin):
+
+class _ReadOnlyAdmin(admin.ModelAdmin[_M]):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -36,7 +40,7 @@ class _ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(IdentityReview)
-class IdentityReviewAdmin(admin.ModelAdmin):
+class IdentityReviewAdmin(admin.ModelAdmin[IdentityReview]):
     list_display = ["id", "user", "status", "created_at", "reviewer", "reviewed_at", "document_link"]
     list_filter = ["status"]
     search_fields = ["user__username", "=user__id"]
@@ -47,7 +51,7 @@ class IdentityReviewAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def get_urls(self):  # type: ignore[no-untyped-def]
+    def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view(self.document_view)
         return [path("<int:review_id>/document/", view, name="social_profile_review_document"), *super().get_urls()]
 
@@ -79,28 +83,28 @@ class IdentityReviewAdmin(admin.ModelAdmin):
 
 
 @admin.register(MediaAsset)
-class MediaAssetAdmin(_ReadOnlyAdmin):
+class MediaAssetAdmin(_ReadOnlyAdmin[MediaAsset]):
     list_display = ["id", "owner", "kind", "status", "rejection_reason", "size", "created_at", "processed_at"]
     list_filter = ["kind", "status", "rejection_reason"]
     search_fields = ["=id", "=owner__id", "owner__username"]
 
 
 @admin.register(Badge)
-class BadgeAdmin(_ReadOnlyAdmin):
+class BadgeAdmin(_ReadOnlyAdmin[Badge]):
     list_display = ["user", "kind", "method", "verified_at", "expires_at", "revoked_at"]
     list_filter = ["kind", "method"]
     search_fields = ["=user__id", "user__username"]
 
 
 @admin.register(ConsentGrant)
-class ConsentGrantAdmin(_ReadOnlyAdmin):
+class ConsentGrantAdmin(_ReadOnlyAdmin[ConsentGrant]):
     list_display = ["user", "application", "granted_scopes", "created_at", "last_read_at", "revoked_at"]
     list_filter = ["application"]
     search_fields = ["=user__id", "user__username"]
 
 
 @admin.register(DataAccessLog)
-class DataAccessLogAdmin(_ReadOnlyAdmin):
+class DataAccessLogAdmin(_ReadOnlyAdmin[DataAccessLog]):
     list_display = ["created_at", "client_id", "user", "endpoint", "scopes"]
     list_filter = ["client_id", "endpoint"]
     search_fields = ["=user__id", "client_id"]
@@ -108,13 +112,13 @@ class DataAccessLogAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(PlatformUsage)
-class PlatformUsageAdmin(_ReadOnlyAdmin):
+class PlatformUsageAdmin(_ReadOnlyAdmin[PlatformUsage]):
     list_display = ["day", "application", "endpoint", "calls"]
     list_filter = ["application", "endpoint"]
     date_hierarchy = "day"
 
 
-class PlatformRulesInline(admin.StackedInline):
+class PlatformRulesInline(admin.StackedInline[PlatformRules, AbstractApplication]):
     model = PlatformRules
     can_delete = False
     extra = 1

@@ -47,4 +47,5 @@ class Profile(models.Model):
         return f"profile of {self.user_id}"
 
     def visibility_of(self, field: str) -> str:
-        return (self.visibility or {}).get(field, str(VISIBILITY_FIELDS.get(field, Visibility.PRIVATE)))
+        chosen: dict[str, str] = self.visibility or {}
+        return chosen.get(field, str(VISIBILITY_FIELDS.get(field, Visibility.PRIVATE)))

@@ -6,7 +6,7 @@ from typing import Any
 
 from apps.chain.selectors import wallet_addresses
 from apps.social_profile import selectors
-from apps.social_profile.models import ContactChannel, Visibility
+from apps.social_profile.models import ContactChannel, Profile, Visibility
 
 # Claim -> scope that releases it. `sub` comes with `openid`.
 CLAIM_SCOPES: dict[str, str] = {
@@ -27,7 +27,7 @@ CLAIM_SCOPES: dict[str, str] = {
 }
 
 
-def _shared(profile: Any, field: str) -> bool:
+def _shared(profile: Profile, field: str) -> bool:
     """A field leaves the wallet for a consenting platform unless the user made it private."""
     return profile.visibility_of(field) != Visibility.PRIVATE
 

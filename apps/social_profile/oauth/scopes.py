@@ -8,8 +8,10 @@ from oauth2_provider.scopes import SettingsScopes
 
 
 class PlatformScopes(SettingsScopes):
-    def get_available_scopes(self, application: Any = None, request: Any = None, *args: Any, **kwargs: Any):  # type: ignore[no-untyped-def]
-        available = super().get_available_scopes(application, request, *args, **kwargs)
+    def get_available_scopes(
+        self, application: Any = None, request: Any = None, *args: Any, **kwargs: Any
+    ) -> list[str]:
+        available: list[str] = super().get_available_scopes(application, request, *args, **kwargs)
         if application is None:
             return available  # discovery: everything the provider supports
         from apps.social_profile.models import PlatformRules
@@ -18,5 +20,5 @@ class PlatformScopes(SettingsScopes):
         allowed = rules.scopes if rules is not None else {"openid"}
         return [scope for scope in available if scope in allowed]
 
-    def get_default_scopes(self, application: Any = None, request: Any = None, *args: Any, **kwargs: Any):  # type: ignore[no-untyped-def]
+    def get_default_scopes(self, application: Any = None, request: Any = None, *args: Any, **kwargs: Any) -> list[str]:
         return ["openid"]

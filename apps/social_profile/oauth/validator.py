@@ -41,7 +41,8 @@ class LykosOAuth2Validator(OAuth2Validator):
 
     def finalize_id_token(self, id_token: Any, token: Any, token_handler: Any, request: Any) -> str:
         oidc_keys_apply()
-        return super().finalize_id_token(id_token, token, token_handler, request)
+        signed: str = super().finalize_id_token(id_token, token, token_handler, request)
+        return signed
 
     def _get_key_for_token(self, token: Any) -> Any:
         oidc_keys_apply()

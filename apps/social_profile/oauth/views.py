@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 from django.db import transaction
@@ -35,6 +35,13 @@ class ConsentView(dot_views.AuthorizationView):
     """GET shows what the platform asks for (or skips a remembered grant); POST grants the ticked scopes."""
 
     template_name = "social_profile/consent.html"
+    success_url: str | None = None  # set by the toolkit's form_valid to where it redirects
+
+    if TYPE_CHECKING:  # the toolkit's own methods this view calls, typed here because it ships no types
+
+        def error_response(self, error: OAuthToolkitError, application: Any, **kwargs: Any) -> HttpResponse: ...
+
+        def redirect(self, redirect_to: str, application: Any) -> HttpResponse: ...
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         prompt = set(request.GET.get("prompt", "").split())
@@ -63,15 +70,16 @@ class ConsentView(dot_views.AuthorizationView):
                 except OAuthToolkitError as error:
                     return self.error_response(error, application)
                 return self.redirect(uri, application)
-        response = super().get(request, *args, **kwargs)
+        response: HttpResponse = super().get(request, *args, **kwargs)
         redirect_uri = request.GET.get("redirect_uri", "")
         if response.status_code == 200 and redirect_uri:
             # Chromium applies CSP form-action to the redirect that follows the consent form's POST.
-            response._csp_update = {"form-action": ["'self'", _origin(redirect_uri)]}  # type: ignore[attr-defined]
+            form_action = ["'self'", _origin(redirect_uri)]
+            response._csp_update = {"form-action": form_action}  # type: ignore[attr-defined]  # read by django-csp
         return response
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
+        context: dict[str, Any] = super().get_context_data(**kwargs)
         descriptions = get_scopes_backend().get_all_scopes()
         context["scope_items"] = [
             {"name": scope, "description": descriptions.get(scope, scope), "required": scope in REQUIRED_SCOPES}
@@ -87,14 +95,17 @@ class ConsentView(dot_views.AuthorizationView):
         allow = form.cleaned_data.get("allow")
         self.success_url = None
         with transaction.atomic():
-            response = super().form_valid(form)
-            issued = bool(self.success_url) and "code" in parse_qs(urlparse(self.success_url).query)
-            if allow and issued:
+            response: HttpResponse = super().form_valid(form)
+            if allow and self._code_issued():
                 application = get_application_model().objects.get(client_id=form.cleaned_data["client_id"])
                 platform_services.consent_grant_record(
                     user=self.request.user, application=application, requested=requested, granted=granted
                 )
         return response
+
+    def _code_issued(self) -> bool:
+        """Whether the toolkit's form_valid redirected with an authorization code (a refusal redirects without)."""
+        return self.success_url is not None and "code" in parse_qs(urlparse(self.success_url).query)
 
 
 def _client_from_request(request: HttpRequest) -> Any:
@@ -131,7 +142,8 @@ class _MeteredMixin:
             except LykosError as exc:
                 return _error(exc)
             platform_services.platform_call_record(application=application, endpoint=self.endpoint)
-        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+        response: HttpResponse = super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+        return response
 
 
 def _error(exc: LykosError) -> HttpResponse:
@@ -148,7 +160,8 @@ class TokenView(_MeteredMixin, dot_views.TokenView):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         oidc_keys_apply()
-        return super().post(request, *args, **kwargs)
+        response: HttpResponse = super().post(request, *args, **kwargs)
+        return response
 
 
 # Server-to-server endpoints (client credentials or bearer token), CSRF-exempt like the toolkit's own.
@@ -173,7 +186,7 @@ class IntrospectTokenView(_MeteredMixin, dot_views.IntrospectTokenView):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         caller = _client_from_request(request)
-        response = super().post(request, *args, **kwargs)
+        response: HttpResponse = super().post(request, *args, **kwargs)
         if response.status_code == 200 and caller is not None:
             body = json.loads(response.content)
             if body.get("active") and body.get("client_id") != caller.client_id:
@@ -184,13 +197,14 @@ class IntrospectTokenView(_MeteredMixin, dot_views.IntrospectTokenView):
 class JwksView(dot_views.JwksInfoView):
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         oidc_keys_apply()
-        return super().get(request, *args, **kwargs)
+        response: HttpResponse = super().get(request, *args, **kwargs)
+        return response
 
 
 class DiscoveryView(dot_views.ConnectDiscoveryInfoView):
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         oidc_keys_apply()
-        response = super().get(request, *args, **kwargs)
+        response: HttpResponse = super().get(request, *args, **kwargs)
         data = json.loads(response.content)
         data["revocation_endpoint"] = request.build_absolute_uri("/o/revoke_token/")
         data["introspection_endpoint"] = request.build_absolute_uri("/o/introspect/")
