@@ -7,18 +7,20 @@ token, and this class only reloads the user on later requests. Staff passwords s
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.backends import BaseBackend
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest
 
 from apps.identity.selectors import user_get
+
+if TYPE_CHECKING:
+    from apps.identity.models import User
 
 
 class PasskeySessionBackend(BaseBackend):
     def authenticate(self, request: HttpRequest | None, **credentials: Any) -> None:
         return None
 
-    def get_user(self, user_id: Any) -> AbstractBaseUser | None:
+    def get_user(self, user_id: Any) -> User | None:
         return user_get(user_id=user_id, active_only=True)

@@ -7,12 +7,21 @@ from typing import Any
 from rest_framework import serializers
 
 from apps.social_profile import selectors
-from apps.social_profile.models import Badge, ConsentGrant, DataAccessLog, DataExport, MediaAsset, Profile
+from apps.social_profile.models import (
+    Badge,
+    ConsentGrant,
+    DataAccessLog,
+    DataExport,
+    IdentityReview,
+    MediaAsset,
+    Profile,
+    VerificationCode,
+)
 from apps.social_profile.models.profile import VISIBILITY_FIELDS, Visibility
 
 
-class LinkSerializer(serializers.Serializer):
-    label = serializers.CharField(max_length=40)
+class LinkSerializer(serializers.Serializer[dict[str, str]]):
+    label = serializers.CharField(max_length=40)  # type: ignore[assignment]  # a declared field, not Field.label
     url = serializers.URLField(max_length=200)
 
     def validate_url(self, value: str) -> str:
@@ -21,11 +30,11 @@ class LinkSerializer(serializers.Serializer):
         return value
 
 
-class ProfileIn(serializers.Serializer):
+class ProfileIn(serializers.Serializer[None]):
     username = serializers.CharField(required=False, max_length=64)
     display_name = serializers.CharField(required=False, allow_blank=True, max_length=64)
     bio = serializers.CharField(required=False, allow_blank=True, max_length=500)
-    links = LinkSerializer(many=True, required=False, max_length=5)
+    links = LinkSerializer(many=True, required=False, max_length=5)  # type: ignore[call-arg]  # ListSerializer takes it
     avatar_id = serializers.UUIDField(required=False, allow_null=True)
     header_id = serializers.UUIDField(required=False, allow_null=True)
     visibility = serializers.DictField(
@@ -35,7 +44,7 @@ class ProfileIn(serializers.Serializer):
     )
 
 
-class ProfileOut(serializers.Serializer):
+class ProfileOut(serializers.Serializer[Profile]):
     """The owner's own view: every field with its visibility."""
 
     username = serializers.CharField(source="user.username", allow_null=True)
@@ -59,7 +68,7 @@ class ProfileOut(serializers.Serializer):
         return {field: obj.visibility_of(field) for field in VISIBILITY_FIELDS}
 
 
-class BadgeOut(serializers.ModelSerializer):
+class BadgeOut(serializers.ModelSerializer[Badge]):
     type = serializers.CharField(source="kind")
 
     class Meta:
@@ -67,7 +76,7 @@ class BadgeOut(serializers.ModelSerializer):
         fields = ["type", "method", "verified_at", "expires_at"]
 
 
-class PublicProfileOut(serializers.Serializer):
+class PublicProfileOut(serializers.Serializer[dict[str, Any]]):
     """Only fields the owner made public; the others are absent, not null."""
 
     username = serializers.CharField()
@@ -97,17 +106,17 @@ class PublicProfileOut(serializers.Serializer):
         return data
 
 
-class UploadIn(serializers.Serializer):
+class UploadIn(serializers.Serializer[None]):
     kind = serializers.ChoiceField(choices=MediaAsset.Kind.choices)
     content_type = serializers.CharField(max_length=64)
 
 
-class PresignedPostOut(serializers.Serializer):
+class PresignedPostOut(serializers.Serializer[dict[str, Any]]):
     url = serializers.CharField()
-    fields = serializers.DictField(child=serializers.CharField())
+    fields = serializers.DictField(child=serializers.CharField())  # type: ignore[assignment]  # a declared field
 
 
-class MediaOut(serializers.ModelSerializer):
+class MediaOut(serializers.ModelSerializer[MediaAsset]):
     url = serializers.SerializerMethodField(help_text="Short-lived download URL of a clean image.")
 
     class Meta:
@@ -124,44 +133,44 @@ class MediaOut(serializers.ModelSerializer):
         return get_media_storage().presigned_get(obj.stored_key, expires=settings.MEDIA_DOWNLOAD_URL_TTL_SECONDS)
 
 
-class UploadOut(serializers.Serializer):
+class UploadOut(serializers.Serializer[dict[str, Any]]):
     media = MediaOut()
     upload = PresignedPostOut()
 
 
-class EmailStartIn(serializers.Serializer):
+class EmailStartIn(serializers.Serializer[None]):
     email = serializers.CharField(max_length=254)
 
 
-class PhoneStartIn(serializers.Serializer):
+class PhoneStartIn(serializers.Serializer[None]):
     phone = serializers.CharField(max_length=32)
 
 
-class ChallengeOut(serializers.Serializer):
+class ChallengeOut(serializers.Serializer[VerificationCode]):
     challenge_id = serializers.UUIDField(source="id")
     expires_at = serializers.DateTimeField()
 
 
-class ConfirmIn(serializers.Serializer):
+class ConfirmIn(serializers.Serializer[None]):
     challenge_id = serializers.UUIDField()
     code = serializers.RegexField(r"^\d{6}$")
 
 
-class LinkConfirmIn(serializers.Serializer):
+class LinkConfirmIn(serializers.Serializer[None]):
     token = serializers.CharField(max_length=100)
 
 
-class IdentityReviewIn(serializers.Serializer):
+class IdentityReviewIn(serializers.Serializer[None]):
     document_id = serializers.UUIDField()
 
 
-class IdentityReviewOut(serializers.Serializer):
+class IdentityReviewOut(serializers.Serializer[IdentityReview]):
     id = serializers.IntegerField()
     status = serializers.CharField()
     created_at = serializers.DateTimeField()
 
 
-class PlatformOut(serializers.ModelSerializer):
+class PlatformOut(serializers.ModelSerializer[ConsentGrant]):
     client_id = serializers.CharField(source="application.client_id")
     name = serializers.CharField(source="application.name")
     scopes = serializers.SerializerMethodField()
@@ -175,7 +184,7 @@ class PlatformOut(serializers.ModelSerializer):
         return obj.granted_scopes.split()
 
 
-class DataAccessOut(serializers.ModelSerializer):
+class DataAccessOut(serializers.ModelSerializer[DataAccessLog]):
     platform = serializers.SerializerMethodField()
     scopes = serializers.SerializerMethodField()
 
@@ -190,11 +199,11 @@ class DataAccessOut(serializers.ModelSerializer):
         return obj.scopes.split()
 
 
-class ExportOut(serializers.ModelSerializer):
+class ExportOut(serializers.ModelSerializer[DataExport]):
     class Meta:
         model = DataExport
         fields = ["id", "status", "created_at", "ready_at", "downloaded_at"]
 
 
-class BrowserSessionOut(serializers.Serializer):
+class BrowserSessionOut(serializers.Serializer[dict[str, Any]]):
     session = serializers.CharField(help_text='"opened": the browser now has a session for the authorize page.')

@@ -5,16 +5,18 @@ from __future__ import annotations
 import uuid
 
 from django.contrib.auth import login
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.identity.requests import access_claims, authenticated_user
 from apps.social_profile import selectors
 from apps.social_profile.api import serializers as s
 from apps.social_profile.errors import CsrfFailed
@@ -32,6 +34,11 @@ OTP_ERRORS = {"s429": ["rate_limited"], "s503": ["dependency_unavailable"]}
 SESSION_BACKEND = "apps.social_profile.backends.PasskeySessionBackend"
 
 
+def _no_view(request: HttpRequest) -> HttpResponse:
+    """Stands in for the view when asking CsrfViewMiddleware directly: it only reads a view's `csrf_exempt`."""
+    return HttpResponse()
+
+
 class ProfileView(APIView):
     @extend_schema(
         tags=["profile"],
@@ -39,7 +46,7 @@ class ProfileView(APIView):
         responses={200: s.ProfileOut, **error_responses(s401=AUTH_ERRORS)},
     )
     def get(self, request: Request) -> Response:
-        return Response(s.ProfileOut(selectors.profile_get_or_default(user=request.user)).data)
+        return Response(s.ProfileOut(selectors.profile_get_or_default(user=authenticated_user(request))).data)
 
     @extend_schema(
         tags=["profile"],
@@ -61,13 +68,13 @@ class ProfileView(APIView):
         values = dict(data.validated_data)
         if "links" in values:
             values["links"] = [dict(link) for link in values["links"]]
-        profile = profile_services.profile_update(user=request.user, **values)
+        profile = profile_services.profile_update(user=authenticated_user(request), **values)
         return Response(s.ProfileOut(profile).data)
 
 
 class PublicProfileView(APIView):
     permission_classes = [AllowAny]
-    authentication_classes: list = []
+    authentication_classes: list[type[BaseAuthentication]] = []
 
     @extend_schema(
         tags=["profile"],
@@ -94,7 +101,7 @@ class UploadView(APIView):
     def post(self, request: Request) -> Response:
         data = s.UploadIn(data=request.data)
         data.is_valid(raise_exception=True)
-        asset, upload = media_services.media_upload_begin(user=request.user, **data.validated_data)
+        asset, upload = media_services.media_upload_begin(user=authenticated_user(request), **data.validated_data)
         return Response({"media": s.MediaOut(asset).data, "upload": upload}, status=status.HTTP_201_CREATED)
 
 
@@ -105,7 +112,7 @@ class MediaDetailView(APIView):
         responses={200: s.MediaOut, **error_responses(s401=AUTH_ERRORS, s404=["not_found"])},
     )
     def get(self, request: Request, media_id: uuid.UUID) -> Response:
-        asset = selectors.media_get(owner=request.user, asset_id=media_id)
+        asset = selectors.media_get(owner=authenticated_user(request), asset_id=media_id)
         if asset is None:
             raise NotFound("No such upload.")
         return Response(s.MediaOut(asset).data)
@@ -122,7 +129,7 @@ class MediaConfirmView(APIView):
         },
     )
     def post(self, request: Request, media_id: uuid.UUID) -> Response:
-        asset = media_services.media_upload_confirm(user=request.user, asset_id=media_id)
+        asset = media_services.media_upload_confirm(user=authenticated_user(request), asset_id=media_id)
         return Response(s.MediaOut(asset).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -136,7 +143,7 @@ class DocumentContentView(APIView):
         },
     )
     def get(self, request: Request, media_id: uuid.UUID) -> HttpResponse:
-        content, content_type = media_services.media_document_read(user=request.user, asset_id=media_id)
+        content, content_type = media_services.media_document_read(user=authenticated_user(request), asset_id=media_id)
         response = HttpResponse(content, content_type=content_type)
         response["Cache-Control"] = "no-store"
         response["Content-Disposition"] = "attachment"
@@ -161,7 +168,7 @@ class EmailStartView(_OtpView):
         data = s.EmailStartIn(data=request.data)
         data.is_valid(raise_exception=True)
         challenge = verification_services.verification_start(
-            user=request.user, kind="email", value=data.validated_data["email"]
+            user=authenticated_user(request), kind="email", value=data.validated_data["email"]
         )
         return Response(s.ChallengeOut(challenge).data, status=status.HTTP_201_CREATED)
 
@@ -180,7 +187,7 @@ class PhoneStartView(_OtpView):
         data = s.PhoneStartIn(data=request.data)
         data.is_valid(raise_exception=True)
         challenge = verification_services.verification_start(
-            user=request.user, kind="phone", value=data.validated_data["phone"]
+            user=authenticated_user(request), kind="phone", value=data.validated_data["phone"]
         )
         return Response(s.ChallengeOut(challenge).data, status=status.HTTP_201_CREATED)
 
@@ -205,13 +212,13 @@ class ConfirmView(_OtpView):
         data = s.ConfirmIn(data=request.data)
         data.is_valid(raise_exception=True)
         ratelimit_hit(scope="otp", key=f"otp-challenge:{data.validated_data['challenge_id']}")
-        badge = verification_services.verification_confirm(user=request.user, **data.validated_data)
+        badge = verification_services.verification_confirm(user=authenticated_user(request), **data.validated_data)
         return Response(s.BadgeOut(badge).data)
 
 
 class LinkConfirmView(_OtpView):
     permission_classes = [AllowAny]
-    authentication_classes: list = []
+    authentication_classes: list[type[BaseAuthentication]] = []
 
     @extend_schema(
         tags=["verification"],
@@ -241,7 +248,7 @@ class IdentityReviewView(APIView):
     def post(self, request: Request) -> Response:
         data = s.IdentityReviewIn(data=request.data)
         data.is_valid(raise_exception=True)
-        review = verification_services.identity_review_request(user=request.user, **data.validated_data)
+        review = verification_services.identity_review_request(user=authenticated_user(request), **data.validated_data)
         return Response(s.IdentityReviewOut(review).data, status=status.HTTP_201_CREATED)
 
 
@@ -252,7 +259,7 @@ class BadgeListView(APIView):
         responses={200: s.BadgeOut(many=True), **error_responses(s401=AUTH_ERRORS)},
     )
     def get(self, request: Request) -> Response:
-        return Response(s.BadgeOut(selectors.badge_current_list(user=request.user), many=True).data)
+        return Response(s.BadgeOut(selectors.badge_current_list(user=authenticated_user(request)), many=True).data)
 
 
 class PlatformListView(APIView):
@@ -262,7 +269,7 @@ class PlatformListView(APIView):
         responses={200: s.PlatformOut(many=True), **error_responses(s401=AUTH_ERRORS)},
     )
     def get(self, request: Request) -> Response:
-        return Response(s.PlatformOut(selectors.platform_list(user=request.user), many=True).data)
+        return Response(s.PlatformOut(selectors.platform_list(user=authenticated_user(request)), many=True).data)
 
 
 class PlatformDetailView(APIView):
@@ -272,7 +279,7 @@ class PlatformDetailView(APIView):
         responses={204: None, **error_responses(s401=AUTH_ERRORS, s404=["not_found"])},
     )
     def delete(self, request: Request, client_id: str) -> Response:
-        platform_services.platform_revoke(user=request.user, client_id=client_id)
+        platform_services.platform_revoke(user=authenticated_user(request), client_id=client_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -284,7 +291,8 @@ class DataAccessListView(APIView):
     )
     def get(self, request: Request) -> Response:
         paginator = LimitOffsetPagination()
-        page = paginator.paginate_queryset(selectors.data_access_list(user=request.user), request, view=self)
+        user = authenticated_user(request)
+        page = paginator.paginate_queryset(selectors.data_access_list(user=user), request, view=self)
         return paginator.get_paginated_response(s.DataAccessOut(page, many=True).data)
 
 
@@ -296,7 +304,7 @@ class ExportView(APIView):
         responses={202: s.ExportOut, **error_responses(s401=AUTH_ERRORS, s429=["rate_limited"])},
     )
     def post(self, request: Request) -> Response:
-        export = privacy_services.export_request(user=request.user)
+        export = privacy_services.export_request(user=authenticated_user(request))
         return Response(s.ExportOut(export).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -307,7 +315,7 @@ class ExportDetailView(APIView):
         responses={200: s.ExportOut, **error_responses(s401=AUTH_ERRORS, s404=["not_found"])},
     )
     def get(self, request: Request, export_id: uuid.UUID) -> Response:
-        export = selectors.export_get(user=request.user, export_id=export_id)
+        export = selectors.export_get(user=authenticated_user(request), export_id=export_id)
         if export is None:
             raise NotFound("No such export.")
         return Response(s.ExportOut(export).data)
@@ -323,7 +331,7 @@ class ExportDownloadView(APIView):
         },
     )
     def get(self, request: Request, export_id: uuid.UUID) -> HttpResponse:
-        archive = privacy_services.export_download(user=request.user, export_id=export_id)
+        archive = privacy_services.export_download(user=authenticated_user(request), export_id=export_id)
         response = HttpResponse(archive, content_type="application/json")
         response["Cache-Control"] = "no-store"
         response["Content-Disposition"] = f'attachment; filename="lykos-export-{export_id}.json"'
@@ -348,8 +356,9 @@ class BrowserSessionView(APIView):
         # DRF exempts API views from CSRF; this one turns a bearer token into a cookie, so a cross-site page
         # must not be able to log a victim's browser into the attacker's account (login CSRF).
         django_request = request._request
-        if CsrfViewMiddleware(lambda r: HttpResponse()).process_view(django_request, None, (), {}) is not None:
+        if CsrfViewMiddleware(_no_view).process_view(django_request, _no_view, (), {}) is not None:
             raise CsrfFailed()
-        login(django_request, request.user, backend=SESSION_BACKEND)
-        platform_services.browser_session_opened(user=request.user, identity_session_id=request.auth.session_id)
+        user = authenticated_user(request)
+        login(django_request, user, backend=SESSION_BACKEND)
+        platform_services.browser_session_opened(user=user, identity_session_id=access_claims(request).session_id)
         return Response({"session": "opened"})
