@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core import signing
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -22,14 +22,14 @@ def local_media_upload(request: HttpRequest) -> HttpResponse:
     except signing.BadSignature:
         return json_error_response("upload_not_allowed", "The upload URL is invalid or expired.", 403)
     upload = request.FILES.get("file")
-    if upload is None or upload.size > grant["max"] or upload.size < 1:
+    if upload is None or upload.size is None or upload.size > grant["max"] or upload.size < 1:
         return json_error_response("upload_not_allowed", "One file within the size limit is required.", 400)
     get_media_storage().write(grant["key"], upload.read(), content_type=grant["ct"])
     return HttpResponse(status=204)
 
 
 @require_GET
-def local_media_file(request: HttpRequest, token: str) -> HttpResponse:
+def local_media_file(request: HttpRequest, token: str) -> HttpResponseBase:
     try:
         grant = signing.loads(token, salt=LOCAL_DOWNLOAD_SALT, max_age=settings.MEDIA_DOWNLOAD_URL_TTL_SECONDS)
     except signing.BadSignature:

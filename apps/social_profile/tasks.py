@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from celery import shared_task
 from django.conf import settings
 
@@ -24,7 +26,7 @@ def enqueue(task_name: str, *args: str) -> None:
 def process_media_task(asset_id: str) -> str:
     from apps.social_profile.services.media import media_process
 
-    asset = media_process(asset_id=asset_id)
+    asset = media_process(asset_id=uuid.UUID(asset_id))
     return asset.status if asset is not None else "missing"
 
 
@@ -39,4 +41,5 @@ def process_media_task(asset_id: str) -> str:
 def build_export_task(export_id: str) -> str:
     from apps.social_profile.services.privacy import export_build
 
-    return export_build(export_id=export_id).status
+    export = export_build(export_id=export_id)
+    return export.status if export is not None else "missing"

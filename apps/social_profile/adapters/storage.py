@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import os
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,7 +72,7 @@ class S3MediaStorage(MediaStorage):
             ),
         )
 
-    def _call(self, fn, *args: Any, **kwargs: Any) -> Any:  # type: ignore[no-untyped-def]
+    def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
@@ -80,7 +81,7 @@ class S3MediaStorage(MediaStorage):
             raise StorageError(str(exc)) from exc
 
     def presigned_post(self, *, key: str, content_type: str, max_bytes: int, expires: int) -> dict[str, Any]:
-        return self._call(
+        post: dict[str, Any] = self._call(
             self.client.generate_presigned_post,
             Bucket=self.bucket,
             Key=key,
@@ -92,6 +93,7 @@ class S3MediaStorage(MediaStorage):
             ],
             ExpiresIn=expires,
         )
+        return post
 
     def head(self, key: str) -> StoredObject | None:
         from botocore.exceptions import ClientError
@@ -106,7 +108,8 @@ class S3MediaStorage(MediaStorage):
 
     def read(self, key: str, *, max_bytes: int) -> bytes:
         response = self._call(self.client.get_object, Bucket=self.bucket, Key=key, Range=f"bytes=0-{max_bytes}")
-        return response["Body"].read(max_bytes + 1)
+        data: bytes = response["Body"].read(max_bytes + 1)
+        return data
 
     def write(self, key: str, data: bytes, *, content_type: str) -> None:
         self._call(self.client.put_object, Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
@@ -115,12 +118,13 @@ class S3MediaStorage(MediaStorage):
         self._call(self.client.delete_object, Bucket=self.bucket, Key=key)
 
     def presigned_get(self, key: str, *, expires: int) -> str:
-        return self._call(
+        url: str = self._call(
             self.client.generate_presigned_url,
             "get_object",
             Params={"Bucket": self.bucket, "Key": key},
             ExpiresIn=expires,
         )
+        return url
 
 
 LOCAL_UPLOAD_SALT = "social_profile.local-upload"

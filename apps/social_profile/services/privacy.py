@@ -115,10 +115,10 @@ def export_request(*, user: Any) -> DataExport:
 
 
 @transaction.atomic
-def export_build(*, export_id: uuid.UUID | str) -> DataExport:
+def export_build(*, export_id: uuid.UUID | str) -> DataExport | None:
     export = DataExport.objects.select_for_update().select_related("user").filter(pk=export_id).first()
     if export is None or export.status != DataExport.Status.PENDING:
-        return export  # type: ignore[return-value]
+        return export
     export.archive = json.dumps(export_archive(user=export.user), cls=DjangoJSONEncoder, sort_keys=True)
     export.status = DataExport.Status.READY
     export.ready_at = timezone.now()
@@ -134,7 +134,7 @@ def export_download(*, user: Any, export_id: uuid.UUID) -> str:
         raise NotFound("No such export.")
     if export.status == DataExport.Status.PENDING:
         raise ExportNotReady()
-    if export.status != DataExport.Status.READY:
+    if export.status != DataExport.Status.READY or export.archive is None:
         raise ExportGone()
     archive = export.archive
     export.archive = None
