@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from oauth2_provider.admin import ApplicationAdmin
 from oauth2_provider.models import AbstractApplication, get_application_model
 
+from apps.identity.requests import authenticated_user
 from apps.social_profile.models import (
     Badge,
     ConsentGrant,
@@ -63,7 +64,7 @@ class IdentityReviewAdmin(admin.ModelAdmin[IdentityReview]):
     def document_view(self, request: HttpRequest, review_id: int) -> HttpResponse:
         review = IdentityReview.objects.get(pk=review_id)
         content, content_type = media_services.media_document_read_by_staff(
-            staff=request.user, asset_id=review.document_id
+            staff=authenticated_user(request), asset_id=review.document_id
         )
         response = HttpResponse(content, content_type=content_type)
         response["Cache-Control"] = "no-store"
@@ -71,14 +72,16 @@ class IdentityReviewAdmin(admin.ModelAdmin[IdentityReview]):
 
     @admin.action(description="Approve: grant the identity badge")
     def approve(self, request: HttpRequest, queryset: QuerySet[IdentityReview]) -> None:
+        reviewer = authenticated_user(request)
         for review in queryset:
-            verification_services.identity_review_decide(reviewer=request.user, review_id=review.pk, approve=True)
+            verification_services.identity_review_decide(reviewer=reviewer, review_id=review.pk, approve=True)
         self.message_user(request, "Approved.", messages.SUCCESS)
 
     @admin.action(description="Reject")
     def reject(self, request: HttpRequest, queryset: QuerySet[IdentityReview]) -> None:
+        reviewer = authenticated_user(request)
         for review in queryset:
-            verification_services.identity_review_decide(reviewer=request.user, review_id=review.pk, approve=False)
+            verification_services.identity_review_decide(reviewer=reviewer, review_id=review.pk, approve=False)
         self.message_user(request, "Rejected.", messages.WARNING)
 
 

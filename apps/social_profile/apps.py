@@ -1,6 +1,11 @@
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from django.apps import AppConfig
+
+if TYPE_CHECKING:
+    from apps.identity.models import User
 
 
 class SocialProfileConfig(AppConfig):
@@ -20,7 +25,7 @@ class SocialProfileConfig(AppConfig):
         user_erasing.connect(_social_data_erase, dispatch_uid="social_profile.social_data_erase")
 
 
-def _social_data_erase(sender: type, *, user: Any, **kwargs: Any) -> dict[str, int]:
+def _social_data_erase(sender: type, *, user: User, **kwargs: Any) -> dict[str, int]:
     from apps.social_profile.services.privacy import social_data_erase
 
     return social_data_erase(user=user)

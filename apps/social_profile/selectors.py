@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import uuid
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
@@ -21,8 +22,11 @@ from apps.social_profile.models import (
 )
 from apps.social_profile.models.profile import VISIBILITY_FIELDS
 
+if TYPE_CHECKING:
+    from apps.identity.models import User
 
-def profile_get_or_default(*, user: Any) -> Profile:
+
+def profile_get_or_default(*, user: User) -> Profile:
     """The user's profile, or an unsaved default one (a profile row is created on first edit)."""
     profile = Profile.objects.select_related("avatar", "header").filter(user=user).first()
     return profile or Profile(user=user)
@@ -48,36 +52,36 @@ def public_fields(*, profile: Profile) -> set[str]:
     return {field for field in VISIBILITY_FIELDS if profile.visibility_of(field) == Visibility.PUBLIC}
 
 
-def media_get(*, owner: Any, asset_id: Any) -> MediaAsset | None:
+def media_get(*, owner: User, asset_id: uuid.UUID) -> MediaAsset | None:
     return MediaAsset.objects.filter(owner=owner, pk=asset_id).first()
 
 
-def media_list(*, owner: Any) -> QuerySet[MediaAsset]:
+def media_list(*, owner: User) -> QuerySet[MediaAsset]:
     return MediaAsset.objects.filter(owner=owner).order_by("-created_at")
 
 
-def verified_channel_get(*, user: Any, kind: str) -> ContactChannel | None:
+def verified_channel_get(*, user: User, kind: str) -> ContactChannel | None:
     return ContactChannel.objects.filter(user=user, kind=kind, verified_at__isnull=False).first()
 
 
-def channel_list(*, user: Any) -> QuerySet[ContactChannel]:
+def channel_list(*, user: User) -> QuerySet[ContactChannel]:
     return ContactChannel.objects.filter(user=user).order_by("kind")
 
 
-def badge_current_list(*, user: Any) -> QuerySet[Badge]:
+def badge_current_list(*, user: User) -> QuerySet[Badge]:
     now = timezone.now()
     return Badge.objects.filter(user=user, revoked_at__isnull=True).filter(
         Q(expires_at__isnull=True) | Q(expires_at__gt=now)
     )
 
 
-def platform_list(*, user: Any) -> QuerySet[ConsentGrant]:
+def platform_list(*, user: User) -> QuerySet[ConsentGrant]:
     return ConsentGrant.objects.filter(user=user, revoked_at__isnull=True).select_related("application")
 
 
-def data_access_list(*, user: Any) -> QuerySet[DataAccessLog]:
+def data_access_list(*, user: User) -> QuerySet[DataAccessLog]:
     return DataAccessLog.objects.filter(user=user).order_by("-created_at", "-id")
 
 
-def export_get(*, user: Any, export_id: Any) -> DataExport | None:
+def export_get(*, user: User, export_id: uuid.UUID) -> DataExport | None:
     return DataExport.objects.filter(user=user, pk=export_id).first()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apps.chain.selectors import wallet_addresses
 from apps.social_profile import selectors
 from apps.social_profile.models import ContactChannel, Profile, Visibility
+
+if TYPE_CHECKING:
+    from apps.identity.models import User
 
 # Claim -> scope that releases it. `sub` comes with `openid`.
 CLAIM_SCOPES: dict[str, str] = {
@@ -32,7 +35,7 @@ def _shared(profile: Profile, field: str) -> bool:
     return profile.visibility_of(field) != Visibility.PRIVATE
 
 
-def user_claims(*, user: Any, scopes: set[str]) -> dict[str, Any]:
+def user_claims(*, user: User, scopes: set[str]) -> dict[str, Any]:
     """The claims for `scopes` only. A claim whose data is absent or private is left out, never null."""
     claims: dict[str, Any] = {}
     if "openid" in scopes:

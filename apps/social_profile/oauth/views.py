@@ -19,6 +19,7 @@ from oauth2_provider.models import get_access_token_model, get_application_model
 from oauth2_provider.scopes import get_scopes_backend
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
+from apps.identity.requests import authenticated_user
 from apps.social_profile.oauth.keys import oidc_keys_apply
 from apps.social_profile.services import platforms as platform_services
 from lykos.errors import LykosError, json_error_response
@@ -60,7 +61,7 @@ class ConsentView(dot_views.AuthorizationView):
             )
         if "consent" not in prompt and "login" not in prompt:
             remembered = platform_services.consent_remembered_scopes(
-                user=request.user, application=application, requested=scopes
+                user=authenticated_user(request), application=application, requested=scopes
             )
             if remembered is not None:
                 try:
@@ -99,7 +100,7 @@ class ConsentView(dot_views.AuthorizationView):
             if allow and self._code_issued():
                 application = get_application_model().objects.get(client_id=form.cleaned_data["client_id"])
                 platform_services.consent_grant_record(
-                    user=self.request.user, application=application, requested=requested, granted=granted
+                    user=authenticated_user(self.request), application=application, requested=requested, granted=granted
                 )
         return response
 

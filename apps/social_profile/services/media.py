@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -27,6 +27,9 @@ from lykos.audit.services import audit_record
 from lykos.crypto import decrypt_bytes, encrypt_bytes
 from lykos.errors import NotFound
 
+if TYPE_CHECKING:
+    from apps.identity.models import User
+
 logger = logging.getLogger(__name__)
 
 ALLOWED_TYPES: dict[str, set[str]] = {
@@ -46,7 +49,7 @@ def _document_aad(asset: MediaAsset) -> bytes:
     return f"social_profile_media|document|{asset.pk}".encode()
 
 
-def media_upload_begin(*, user: Any, kind: str, content_type: str) -> tuple[MediaAsset, dict[str, Any]]:
+def media_upload_begin(*, user: User, kind: str, content_type: str) -> tuple[MediaAsset, dict[str, Any]]:
     """Reserve an asset and return the presigned POST that may upload exactly it."""
     if kind not in ALLOWED_TYPES or content_type not in ALLOWED_TYPES[kind]:
         raise UploadNotAllowed(details={"allowed": sorted(ALLOWED_TYPES.get(kind, set()))})
@@ -67,7 +70,7 @@ def media_upload_begin(*, user: Any, kind: str, content_type: str) -> tuple[Medi
     return asset, upload
 
 
-def media_upload_confirm(*, user: Any, asset_id: uuid.UUID) -> MediaAsset:
+def media_upload_confirm(*, user: User, asset_id: uuid.UUID) -> MediaAsset:
     """The client says the upload finished: queue the checks (after commit, so the task sees the row)."""
     from apps.social_profile.tasks import enqueue
 
@@ -160,7 +163,7 @@ def _document_bytes(asset: MediaAsset) -> bytes:
     return decrypt_bytes(stored.decode(), aad=_document_aad(asset))
 
 
-def media_document_read(*, user: Any, asset_id: uuid.UUID) -> tuple[bytes, str]:
+def media_document_read(*, user: User, asset_id: uuid.UUID) -> tuple[bytes, str]:
     """The owner's own document, decrypted. Anyone else's is 'not found'."""
     asset = MediaAsset.objects.filter(
         owner=user, pk=asset_id, kind=MediaAsset.Kind.DOCUMENT, status=MediaAsset.Status.CLEAN
@@ -171,7 +174,7 @@ def media_document_read(*, user: Any, asset_id: uuid.UUID) -> tuple[bytes, str]:
 
 
 @transaction.atomic
-def media_document_read_by_staff(*, staff: Any, asset_id: uuid.UUID) -> tuple[bytes, str]:
+def media_document_read_by_staff(*, staff: User, asset_id: uuid.UUID) -> tuple[bytes, str]:
     """A reviewer opens a document in the admin: allowed for staff only, and audited."""
     if not getattr(staff, "is_staff", False):
         raise NotFound("No such document.")
@@ -189,7 +192,7 @@ def media_document_read_by_staff(*, staff: Any, asset_id: uuid.UUID) -> tuple[by
     return _document_bytes(asset), asset.stored_content_type
 
 
-def media_delete_all(*, user: Any) -> int:
+def media_delete_all(*, user: User) -> int:
     """Erasure: remove the user's objects (after commit) and rows. Call inside the caller's transaction."""
     assets = list(MediaAsset.objects.filter(owner=user))
     keys = [key for asset in assets for key in (asset.incoming_key, asset.stored_key) if key]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -16,6 +17,9 @@ from apps.social_profile.errors import PlatformNotFound
 from apps.social_profile.models import ConsentGrant, DataAccessLog, PlatformRules, PlatformUsage
 from lykos.audit.services import audit_record
 from lykos.ratelimit import ratelimit_hit
+
+if TYPE_CHECKING:
+    from apps.identity.models import User
 
 PLATFORM_CALLS = Counter(
     "lykos_platform_calls_total", "OAuth/OIDC calls by platform and endpoint", ["client_id", "endpoint"]
@@ -30,7 +34,7 @@ def _scope_list(scopes: str | Iterable[str]) -> list[str]:
 # --- consent --------------------------------------------------------------------------------------------
 
 
-def consent_remembered_scopes(*, user: Any, application: Any, requested: Iterable[str]) -> list[str] | None:
+def consent_remembered_scopes(*, user: User, application: Any, requested: Iterable[str]) -> list[str] | None:
     """The scopes to grant without asking, or None when the user must see the consent page.
 
     A remembered grant covers a request that asks for nothing beyond what the platform asked before; what the
@@ -47,7 +51,7 @@ def consent_remembered_scopes(*, user: Any, application: Any, requested: Iterabl
 
 @transaction.atomic
 def consent_grant_record(
-    *, user: Any, application: Any, requested: Iterable[str], granted: Iterable[str]
+    *, user: User, application: Any, requested: Iterable[str], granted: Iterable[str]
 ) -> ConsentGrant:
     requested_list, granted_list = _scope_list(requested), _scope_list(granted)
     grant = ConsentGrant.objects.select_for_update().filter(user=user, application=application).first()
@@ -82,7 +86,7 @@ def consent_grant_record(
 
 
 @transaction.atomic
-def platform_revoke(*, user: Any, client_id: str) -> None:
+def platform_revoke(*, user: User, client_id: str) -> None:
     """The user withdraws a platform's access: the grant ends and every token and code of it dies now."""
     grant = (
         ConsentGrant.objects.select_for_update()
@@ -105,7 +109,7 @@ def platform_revoke(*, user: Any, client_id: str) -> None:
     )
 
 
-def _tokens_delete(*, user: Any, application: Any | None = None) -> dict[str, int]:
+def _tokens_delete(*, user: User, application: Any | None = None) -> dict[str, int]:
     """Delete the user's OAuth tokens (of one platform, or all). Token checks read the database, so a deleted
     token is refused on its very next use."""
     filters: dict[str, Any] = {"user": user}
@@ -119,7 +123,7 @@ def _tokens_delete(*, user: Any, application: Any | None = None) -> dict[str, in
     return {"access_tokens": access, "refresh_tokens": refresh, "id_tokens": id_tokens, "codes": codes}
 
 
-def oauth_tokens_delete_all(*, user: Any) -> dict[str, int]:
+def oauth_tokens_delete_all(*, user: User) -> dict[str, int]:
     """Every platform's tokens of a user, e.g. at erasure. Call inside the caller's transaction."""
     counts = _tokens_delete(user=user)
     get_refresh_token_model().objects.filter(user=user).delete()
@@ -129,7 +133,7 @@ def oauth_tokens_delete_all(*, user: Any) -> dict[str, int]:
 # --- data reads, metering, limits -------------------------------------------------------------------------
 
 
-def data_access_record(*, user: Any, application: Any, endpoint: str, scopes: list[str], fields: list[str]) -> None:
+def data_access_record(*, user: User, application: Any, endpoint: str, scopes: list[str], fields: list[str]) -> None:
     """Call inside the transaction that reads the data (see the OAuth validator)."""
     now = timezone.now()
     DataAccessLog.objects.create(
@@ -178,7 +182,7 @@ def platform_ratelimit_hit(*, application: Any) -> None:
 # --- browser session for the authorize page ----------------------------------------------------------------
 
 
-def browser_session_opened(*, user: Any, identity_session_id: Any) -> None:
+def browser_session_opened(*, user: User, identity_session_id: uuid.UUID) -> None:
     audit_record(
         event_type=SocialProfileAuditEvent.OAUTH_BROWSER_SESSION_OPENED,
         actor=user,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
@@ -30,6 +30,9 @@ from lykos.audit.models import AuditEvent
 from lykos.audit.services import audit_record
 from lykos.crypto import DecryptionError
 from lykos.errors import NotFound
+
+if TYPE_CHECKING:
+    from apps.identity.models import User
 
 # Secrets and lookup keys are not the user's data: exporting them would only widen what can leak.
 SECRET_FIELDS = frozenset(
@@ -81,7 +84,7 @@ def _row(obj: models.Model) -> dict[str, Any]:
     return row
 
 
-def export_archive(*, user: Any) -> dict[str, Any]:
+def export_archive(*, user: User) -> dict[str, Any]:
     """Everything held about the user, by model label. Models are found from their keys to the user, so a
     model added by any app later is exported without changing this function."""
     user_model = get_user_model()
@@ -102,7 +105,7 @@ def export_archive(*, user: Any) -> dict[str, Any]:
     return archive
 
 
-def export_request(*, user: Any) -> DataExport:
+def export_request(*, user: User) -> DataExport:
     from apps.social_profile.tasks import enqueue
 
     with transaction.atomic():
@@ -127,7 +130,7 @@ def export_build(*, export_id: uuid.UUID | str) -> DataExport | None:
 
 
 @transaction.atomic
-def export_download(*, user: Any, export_id: uuid.UUID) -> str:
+def export_download(*, user: User, export_id: uuid.UUID) -> str:
     """The archive, once: it is cleared as it is handed over."""
     export = DataExport.objects.select_for_update().filter(user=user, pk=export_id).first()
     if export is None:
@@ -147,7 +150,7 @@ def export_download(*, user: Any, export_id: uuid.UUID) -> str:
     return archive
 
 
-def social_data_erase(*, user: Any) -> dict[str, int]:
+def social_data_erase(*, user: User) -> dict[str, int]:
     """Identity's erase hook: this app's personal data goes; the audit chain (append-only) names users by id.
 
     Runs inside identity's `user_erase` transaction, which then anonymises the user row and ends sessions.

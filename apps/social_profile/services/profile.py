@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -16,6 +16,9 @@ from apps.social_profile.models.profile import VISIBILITY_FIELDS, Visibility, de
 from lykos.audit.services import audit_record
 from lykos.errors import InvalidRequest, NotFound
 
+if TYPE_CHECKING:
+    from apps.identity.models import User
+
 
 class _Unset:
     pass
@@ -24,7 +27,7 @@ class _Unset:
 UNSET: Any = _Unset()
 
 
-def _image(user: Any, asset_id: uuid.UUID | None, kind: str) -> MediaAsset | None:
+def _image(user: User, asset_id: uuid.UUID | None, kind: str) -> MediaAsset | None:
     if asset_id is None:
         return None
     asset = MediaAsset.objects.filter(owner=user, pk=asset_id).first()
@@ -40,7 +43,7 @@ def _image(user: Any, asset_id: uuid.UUID | None, kind: str) -> MediaAsset | Non
 @transaction.atomic
 def profile_update(
     *,
-    user: Any,
+    user: User,
     username: str | None = None,
     display_name: str | None = None,
     bio: str | None = None,

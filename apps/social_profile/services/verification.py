@@ -13,7 +13,7 @@ import re
 import secrets
 import uuid
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -35,6 +35,9 @@ from lykos.audit.services import audit_record
 from lykos.crypto import blind_index, blind_index_candidates
 from lykos.errors import Forbidden, InvalidRequest, NotFound
 from lykos.ratelimit import ratelimit_hit
+
+if TYPE_CHECKING:
+    from apps.identity.models import User
 
 logger = logging.getLogger(__name__)
 PHONE_RE = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -70,7 +73,7 @@ def _code_matches(code_id: uuid.UUID, code: str, stored: str) -> bool:
     return any(hmac.compare_digest(c, stored) for c in blind_index_candidates(code, purpose=f"otp:{code_id}"))
 
 
-def verification_start(*, user: Any, kind: str, value: str) -> VerificationCode:
+def verification_start(*, user: User, kind: str, value: str) -> VerificationCode:
     """Send a code (and, for email, a link) to a new or existing address of the user."""
     normalized = contact_normalize(kind=kind, value=value)
     candidates = blind_index_candidates(normalized, purpose=f"contact:{kind}")
@@ -142,7 +145,7 @@ def _verify(challenge: VerificationCode, *, method: str) -> Badge:
     return badge_grant(user=channel.user, kind=channel.kind, method=METHODS[(channel.kind, method)])
 
 
-def verification_confirm(*, user: Any, challenge_id: uuid.UUID, code: str) -> Badge:
+def verification_confirm(*, user: User, challenge_id: uuid.UUID, code: str) -> Badge:
     outcome: Badge | None = None
     with transaction.atomic():
         challenge = VerificationCode.objects.select_for_update().filter(pk=challenge_id, channel__user=user).first()
@@ -170,7 +173,7 @@ def verification_confirm_link(*, token: str) -> Badge:
 
 
 @transaction.atomic
-def badge_grant(*, user: Any, kind: str, method: str, actor: Any = None) -> Badge:
+def badge_grant(*, user: User, kind: str, method: str, actor: User | None = None) -> Badge:
     now = timezone.now()
     Badge.objects.filter(user=user, kind=kind, revoked_at__isnull=True).update(revoked_at=now)
     badge = Badge.objects.create(
@@ -190,7 +193,7 @@ def badge_grant(*, user: Any, kind: str, method: str, actor: Any = None) -> Badg
 
 
 @transaction.atomic
-def identity_review_request(*, user: Any, document_id: uuid.UUID) -> IdentityReview:
+def identity_review_request(*, user: User, document_id: uuid.UUID) -> IdentityReview:
     document = MediaAsset.objects.filter(
         owner=user, pk=document_id, kind=MediaAsset.Kind.DOCUMENT, status=MediaAsset.Status.CLEAN
     ).first()
@@ -208,7 +211,7 @@ def identity_review_request(*, user: Any, document_id: uuid.UUID) -> IdentityRev
 
 
 @transaction.atomic
-def identity_review_decide(*, reviewer: Any, review_id: int, approve: bool, note: str = "") -> IdentityReview:
+def identity_review_decide(*, reviewer: User, review_id: int, approve: bool, note: str = "") -> IdentityReview:
     if not getattr(reviewer, "is_staff", False):
         raise Forbidden("Only staff review identity documents.")
     review = IdentityReview.objects.select_for_update().select_related("user").filter(pk=review_id).first()
