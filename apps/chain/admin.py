@@ -3,13 +3,13 @@ from django.contrib import admin
 from apps.chain.models import Account, Chain, Token
 
 
-class TokenInline(admin.TabularInline):
+class TokenInline(admin.TabularInline[Token, Chain]):
     model = Token
     extra = 0
 
 
 @admin.register(Chain)
-class ChainAdmin(admin.ModelAdmin):
+class ChainAdmin(admin.ModelAdmin[Chain]):
     list_display = (
         "chain_id",
         "name",
@@ -26,7 +26,7 @@ class ChainAdmin(admin.ModelAdmin):
 
 
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(admin.ModelAdmin[Account]):
     list_display = ("address", "chain", "user", "kind", "deployed", "created_at")
     list_filter = ("chain", "kind", "deployed")
     search_fields = ("address", "user__username", "user__id")

@@ -1,6 +1,11 @@
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from django.apps import AppConfig
+
+if TYPE_CHECKING:
+    from apps.identity.models import Passkey, User
 
 
 class ChainConfig(AppConfig):
@@ -20,7 +25,7 @@ class ChainConfig(AppConfig):
         user_registered.connect(_accounts_on_signup, dispatch_uid="chain.accounts_on_signup")
 
 
-def _accounts_on_signup(sender: type, *, user: Any, passkey: Any, **kwargs: Any) -> None:
+def _accounts_on_signup(sender: type, *, user: User, passkey: Passkey, **kwargs: Any) -> None:
     from apps.chain.services import accounts_on_signup
 
     accounts_on_signup(user=user, passkey=passkey)

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, cast
+from typing import Any, ParamSpec, Protocol, TypeVar, cast
 
 import requests
 from eth_typing import BlockIdentifier, HexStr
@@ -25,6 +25,9 @@ from apps.chain import contracts
 from apps.chain.errors import BundlerUnavailable, ChainUnavailable, bundler_error
 
 logger = logging.getLogger(__name__)
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 ERC20_BALANCE_ABI = [
     {
@@ -102,10 +105,10 @@ class NodeClient:
         self.retries = retries
         self.w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
 
-    def _retrying(self, fn: Any, *args: Any) -> Any:
+    def _retrying(self, fn: Callable[_P, _R], *args: _P.args, **kwargs: _P.kwargs) -> _R:
         for attempt in itertools.count():
             try:
-                return fn(*args)
+                return fn(*args, **kwargs)
             except _TRANSIENT as exc:
                 if attempt >= self.retries:
                     raise ChainUnavailable(details={"rpc_url": self.rpc_url}) from exc
@@ -212,7 +215,12 @@ class BundlerClient:
         self.session.mount("https://", HTTPAdapter(pool_connections=4, pool_maxsize=16))
 
     def call(self, method: str, params: Sequence[Any], *, idempotent: bool = True) -> Any:
-        payload = {_VERSION_KEY: _VERSION, "id": next(self._ids), "method": method, "params": list(params)}
+        payload: dict[str, Any] = {
+            _VERSION_KEY: _VERSION,
+            "id": next(self._ids),
+            "method": method,
+            "params": list(params),
+        }
         for attempt in itertools.count():
             try:
                 response = self.session.post(self.url, json=payload, timeout=self.timeout)
@@ -246,13 +254,13 @@ class BundlerClient:
         }
 
     def send_user_operation(self, user_op: dict[str, str], *, entry_point: str) -> str:
-        return self.call("eth_sendUserOperation", [user_op, entry_point], idempotent=False)
+        return cast(str, self.call("eth_sendUserOperation", [user_op, entry_point], idempotent=False))
 
     def get_user_operation_by_hash(self, user_op_hash: str) -> dict[str, Any] | None:
-        return self.call("eth_getUserOperationByHash", [user_op_hash])
+        return cast("dict[str, Any] | None", self.call("eth_getUserOperationByHash", [user_op_hash]))
 
     def get_user_operation_receipt(self, user_op_hash: str) -> dict[str, Any] | None:
-        return self.call("eth_getUserOperationReceipt", [user_op_hash])
+        return cast("dict[str, Any] | None", self.call("eth_getUserOperationReceipt", [user_op_hash]))
 
     def gas_price(self) -> tuple[int, int]:
         """(maxFeePerGas, maxPriorityFeePerGas) the bundler will accept now: pimlico's "fast" tier."""
@@ -276,12 +284,24 @@ def _bundler_client(url: str) -> BundlerClient:
     return BundlerClient(url=url)
 
 
-def get_node_client(chain: Any) -> NodeClient:
+class NodeEndpoint(Protocol):
+    """Where a chain's node answers: a registered `Chain`, or a dev chain before (or without) its registration."""
+
+    @property
+    def rpc_url(self) -> str: ...
+
+
+class BundlerEndpoint(Protocol):
+    @property
+    def bundler_url(self) -> str: ...
+
+
+def get_node_client(chain: NodeEndpoint) -> NodeClient:
     """One pooled client per node URL for the process."""
     return _node_client(chain.rpc_url)
 
 
-def get_bundler_client(chain: Any) -> BundlerClient:
+def get_bundler_client(chain: BundlerEndpoint) -> BundlerClient:
     return _bundler_client(chain.bundler_url)
 
 
@@ -317,7 +337,7 @@ def rpc_payload_parse(body: bytes) -> Any:
         raise RpcError(PARSE_ERROR, "Parse error.") from exc
 
 
-def rpc_serve(payload: Any, handle: Callable[[str, Any], Any]) -> Any:
+def rpc_serve(payload: Any, handle: Callable[[str, Any], Any]) -> dict[str, Any] | list[dict[str, Any]]:
     """Answer a parsed single or batch request. `handle(method, params)` returns the result or raises RpcError
     (METHOD_NOT_FOUND for a method it does not serve); each call of a batch is answered on its own."""
     batch = isinstance(payload, list)

@@ -10,23 +10,33 @@ declared once, and on PostgreSQL a CHECK makes the database refuse what the appl
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core import validators
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.expressions import Combinable
 
 from apps.chain import values
 
+_ST = TypeVar("_ST")
+_GT = TypeVar("_GT")
 
-def _regex_check(field: models.Field, connection: Any, pattern: str) -> str | None:  # type: ignore[type-arg]
+
+def _regex_check(field: models.Field[Any, Any], connection: BaseDatabaseWrapper, pattern: str) -> str | None:
     """A CHECK on PostgreSQL (the production and test database); SQLite, the `make run` default, has no regex
     operator, and there the validators and parsers are the only guard."""
     if connection.vendor != "postgresql":
         return None
-    column = connection.ops.quote_name(field.column)
+    column = _quoted_column(field, connection)
     check = f"{column} ~ '{pattern}'"
     return f"({column} = '' OR {check})" if field.blank else check
+
+
+def _quoted_column(field: models.Field[Any, Any], connection: BaseDatabaseWrapper) -> str:
+    assert field.column is not None, "a CHECK is built for a field attached to its model"
+    return connection.ops.quote_name(field.column)
 
 
 def _address_validator(value: Any) -> None:
@@ -43,7 +53,7 @@ def _bytes32_validator(value: Any) -> None:
         raise ValidationError(exc.message, code=exc.code) from exc
 
 
-class AddressField(models.CharField):  # type: ignore[type-arg]
+class AddressField(models.CharField[_ST, _GT]):
     default_validators = [_address_validator]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -55,7 +65,7 @@ class AddressField(models.CharField):  # type: ignore[type-arg]
         kwargs.pop("max_length", None)
         return name, path, args, kwargs
 
-    def db_check(self, connection: Any) -> str | None:
+    def db_check(self, connection: BaseDatabaseWrapper) -> str | None:
         return _regex_check(self, connection, values.ADDRESS_PATTERN)
 
     def get_prep_value(self, value: Any) -> Any:
@@ -68,7 +78,10 @@ class AddressField(models.CharField):  # type: ignore[type-arg]
         return value
 
 
-class Uint256Field(models.DecimalField):  # type: ignore[type-arg]
+class Uint256Field(models.DecimalField[_ST, _GT]):
+    # The Python types django-stubs gives a model's attribute: reads are ints (from_db_value), not Decimals.
+    _pyi_private_set_type: int | str | Decimal | Combinable
+    _pyi_private_get_type: int  # type: ignore[assignment]  # narrows DecimalField's, as the stubs' own fields do
     default_validators = [validators.MinValueValidator(0), validators.MaxValueValidator(values.UINT256_MAX)]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -81,8 +94,8 @@ class Uint256Field(models.DecimalField):  # type: ignore[type-arg]
         kwargs.pop("decimal_places", None)
         return name, path, args, kwargs
 
-    def db_check(self, connection: Any) -> str | None:
-        column = connection.ops.quote_name(self.column)
+    def db_check(self, connection: BaseDatabaseWrapper) -> str | None:
+        column = _quoted_column(self, connection)
         return f"{column} >= 0 AND {column} <= {values.UINT256_MAX}"
 
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> int | None:
@@ -93,7 +106,7 @@ class Uint256Field(models.DecimalField):  # type: ignore[type-arg]
         return int(value) if isinstance(value, Decimal) else value
 
 
-class Bytes32Field(models.CharField):  # type: ignore[type-arg]
+class Bytes32Field(models.CharField[_ST, _GT]):
     default_validators = [_bytes32_validator]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -105,7 +118,7 @@ class Bytes32Field(models.CharField):  # type: ignore[type-arg]
         kwargs.pop("max_length", None)
         return name, path, args, kwargs
 
-    def db_check(self, connection: Any) -> str | None:
+    def db_check(self, connection: BaseDatabaseWrapper) -> str | None:
         return _regex_check(self, connection, values.BYTES32_PATTERN)
 
     def get_prep_value(self, value: Any) -> Any:

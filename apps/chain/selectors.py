@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Prefetch, QuerySet
@@ -11,6 +11,9 @@ from django.db.models import Prefetch, QuerySet
 from apps.chain.clients import get_node_client
 from apps.chain.errors import ChainUnavailable
 from apps.chain.models import Account, Chain, Token
+
+if TYPE_CHECKING:
+    from apps.identity.models import User
 
 
 def chain_list(*, enabled_only: bool = True) -> QuerySet[Chain]:
@@ -22,12 +25,12 @@ def chain_get(*, chain_id: int) -> Chain | None:
     return Chain.objects.filter(chain_id=chain_id, enabled=True).first()
 
 
-def account_list(*, user: object) -> QuerySet[Account]:
+def account_list(*, user: User) -> QuerySet[Account]:
     tokens = Prefetch("chain__tokens", queryset=Token.objects.filter(enabled=True))
     return Account.objects.filter(user=user, chain__enabled=True).select_related("chain").prefetch_related(tokens)
 
 
-def account_get(*, user: object, chain_id: int) -> Account | None:
+def account_get(*, user: User, chain_id: int) -> Account | None:
     return account_list(user=user).filter(chain_id=chain_id).first()
 
 

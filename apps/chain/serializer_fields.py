@@ -3,21 +3,24 @@ OpenAPI schema states the same pattern the parser enforces, so generated clients
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.chain import values
 
+_VT = TypeVar("_VT")  # the value in Python
+_RP = TypeVar("_RP")  # its JSON representation
 
-class _EvmField(serializers.Field):  # type: ignore[type-arg]
+
+class _EvmField(serializers.Field[_VT, Any, _RP, Any]):
     """Parses with one `apps.chain.values` rule; a refusal is a field error carrying the rule's code."""
 
-    def _parse(self, data: Any) -> Any:
+    def _parse(self, data: Any) -> _VT:
         raise NotImplementedError
 
-    def to_internal_value(self, data: Any) -> Any:
+    def to_internal_value(self, data: Any) -> _VT:
         try:
             return self._parse(data)
         except values.EvmValueError as exc:
@@ -25,7 +28,7 @@ class _EvmField(serializers.Field):  # type: ignore[type-arg]
 
 
 @extend_schema_field({"type": "string", "pattern": values.ADDRESS_PATTERN, "example": "0x" + "ab" * 20})
-class AddressField(_EvmField):
+class AddressField(_EvmField[str, str]):
     """An address; mixed case must be a valid EIP-55 checksum. Internally and in output: checksummed."""
 
     def _parse(self, data: Any) -> str:
@@ -36,7 +39,7 @@ class AddressField(_EvmField):
 
 
 @extend_schema_field({"type": "string", "pattern": values.UINT256_PATTERN, "example": "1000000000000000000"})
-class WeiField(_EvmField):
+class WeiField(_EvmField[int, str]):
     """A uint256 (wei, token base units) as a decimal string in JSON, an int in Python."""
 
     def __init__(self, *, allow_zero: bool = True, **kwargs: Any) -> None:
@@ -51,7 +54,7 @@ class WeiField(_EvmField):
 
 
 @extend_schema_field({"type": "string", "pattern": values.HEX_BYTES_PATTERN, "example": "0x"})
-class HexBytesField(_EvmField):
+class HexBytesField(_EvmField[bytes, str]):
     """0x-prefixed hex with whole bytes, as `bytes` in Python."""
 
     def __init__(self, *, max_bytes: int = values.MAX_CALLDATA_BYTES, **kwargs: Any) -> None:
@@ -66,7 +69,7 @@ class HexBytesField(_EvmField):
 
 
 @extend_schema_field({"type": "string", "pattern": values.BYTES32_PATTERN})
-class Bytes32Field(_EvmField):
+class Bytes32Field(_EvmField[str, str]):
     """A 32-byte hash (userOpHash, transaction hash) as 0x-hex."""
 
     def _parse(self, data: Any) -> str:
@@ -77,7 +80,7 @@ class Bytes32Field(_EvmField):
 
 
 @extend_schema_field({"type": "integer", "minimum": 1, "maximum": values.CHAIN_ID_MAX})
-class ChainIdField(_EvmField):
+class ChainIdField(_EvmField[int, int]):
     """An EIP-155 chain id."""
 
     def _parse(self, data: Any) -> int:

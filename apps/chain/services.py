@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+import uuid
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -15,6 +16,9 @@ from apps.chain.errors import ChainUnavailable
 from apps.chain.models import Account, Chain, Token
 from lykos.audit.services import audit_record
 from lykos.errors import InvalidRequest
+
+if TYPE_CHECKING:
+    from apps.identity.models import Passkey, User
 
 logger = logging.getLogger(__name__)
 
@@ -80,11 +84,11 @@ def token_upsert(*, chain: Chain, address: str, symbol: str, decimals: int) -> T
     return token
 
 
-def _key_bytes(value: Any) -> bytes:
+def _key_bytes(value: bytes | memoryview) -> bytes:
     return bytes(value).rjust(32, b"\0")
 
 
-def account_create_for_chain(*, user: Any, passkey: Any, chain: Chain, node: NodeClient | None = None) -> Account:
+def account_create_for_chain(*, user: User, passkey: Passkey, chain: Chain, node: NodeClient | None = None) -> Account:
     """Record the counterfactual account for `passkey` on `chain`, asking the chain's factory for the address."""
     existing = Account.objects.filter(user=user, chain=chain).first()
     if existing is not None:
@@ -111,7 +115,7 @@ def account_create_for_chain(*, user: Any, passkey: Any, chain: Chain, node: Nod
     return account
 
 
-def accounts_on_signup(*, user: Any, passkey: Any) -> None:
+def accounts_on_signup(*, user: User, passkey: Passkey) -> None:
     """Sign-up hook: derive the account on every enabled chain now; a chain that is down is retried by a task.
 
     A node outage must not block sign-up: the address is a pure function of the factory and the key, so it can
@@ -132,7 +136,7 @@ def accounts_on_signup(*, user: Any, passkey: Any) -> None:
         transaction.on_commit(lambda: sync_accounts_task.delay(str(user.id)))
 
 
-def accounts_sync(*, user: Any) -> list[Account]:
+def accounts_sync(*, user: User) -> list[Account]:
     """Idempotent: derive any missing account (first passkey) and refresh deployment status."""
     first = user.passkeys.order_by("created_at").first()
     if first is None:
@@ -155,12 +159,12 @@ def account_refresh_deployment(*, account: Account, node: NodeClient | None = No
     return account
 
 
-def account_mark_deployed(*, account_id: int) -> bool:
+def account_mark_deployed(*, account_id: uuid.UUID) -> bool:
     """Record that the account's code is on-chain (its first operation landed). Idempotent; True if it changed."""
     return bool(Account.objects.filter(pk=account_id, deployed=False).update(deployed=True, deployed_at=timezone.now()))
 
 
-def account_lock(*, account_id: int) -> Account:
+def account_lock(*, account_id: uuid.UUID) -> Account:
     """Lock the account row for the caller's transaction: decisions that depend on the account's nonce or owners
     (preparing an operation, applying an owner change) are serialised per account across processes."""
     if not transaction.get_connection().in_atomic_block:
@@ -168,7 +172,7 @@ def account_lock(*, account_id: int) -> Account:
     return Account.objects.select_for_update().get(pk=account_id)
 
 
-def account_owner_apply(*, account_id: int, device_id: str, add: bool) -> list[str]:
+def account_owner_apply(*, account_id: uuid.UUID, device_id: str, add: bool) -> list[str]:
     """Mirror an owner change that landed on-chain: the account's owners (device ids) gain or lose `device_id`.
 
     Called only from a receipt (the chain is the ledger); idempotent, so a re-processed receipt changes nothing.

@@ -5,7 +5,7 @@ from apps.paymaster.models import PaymasterApiKey, SponsorshipLedgerEntry, Spons
 
 
 @admin.register(SponsorshipPolicy)
-class SponsorshipPolicyAdmin(admin.ModelAdmin):
+class SponsorshipPolicyAdmin(admin.ModelAdmin[SponsorshipPolicy]):
     list_display = (
         "name",
         "enabled",
@@ -22,7 +22,7 @@ class SponsorshipPolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(SponsorshipLedgerEntry)
-class SponsorshipLedgerEntryAdmin(admin.ModelAdmin):
+class SponsorshipLedgerEntryAdmin(admin.ModelAdmin[SponsorshipLedgerEntry]):
     list_display = ("created_at", "policy", "sender", "status", "reserved_wei", "settled_wei", "user_op_hash")
     list_filter = ("status", "policy")
     search_fields = ("sender", "user_op_hash")
@@ -36,7 +36,7 @@ class SponsorshipLedgerEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Transaction)
-class TransactionAdmin(admin.ModelAdmin):
+class TransactionAdmin(admin.ModelAdmin[Transaction]):
     list_display = (
         "created_at",
         "user",
@@ -56,7 +56,7 @@ class TransactionAdmin(admin.ModelAdmin):
 
 
 @admin.register(PaymasterApiKey)
-class PaymasterApiKeyAdmin(admin.ModelAdmin):
+class PaymasterApiKeyAdmin(admin.ModelAdmin[PaymasterApiKey]):
     list_display = ("name", "enabled", "created_at")
     filter_horizontal = ("policies",)
     readonly_fields = ("key_hash",)

@@ -1,6 +1,11 @@
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from django.apps import AppConfig
+
+if TYPE_CHECKING:
+    from apps.identity.models import Passkey
 
 
 class PaymasterConfig(AppConfig):
@@ -17,13 +22,13 @@ class PaymasterConfig(AppConfig):
         device_revoked.connect(_owner_remove_prepare, dispatch_uid="paymaster.owner_remove_prepare")
 
 
-def _owner_add_prepare(sender: type, *, passkey: Any, **kwargs: Any) -> None:
+def _owner_add_prepare(sender: type, *, passkey: Passkey, **kwargs: Any) -> None:
     from apps.paymaster.services import device_owner_changes_prepare
 
     device_owner_changes_prepare(passkey=passkey, added=True)
 
 
-def _owner_remove_prepare(sender: type, *, passkey: Any, **kwargs: Any) -> None:
+def _owner_remove_prepare(sender: type, *, passkey: Passkey, **kwargs: Any) -> None:
     from apps.paymaster.services import device_owner_changes_prepare
 
     device_owner_changes_prepare(passkey=passkey, added=False)

@@ -39,7 +39,8 @@ def paymaster_signer_key() -> bytes:
 
 
 def paymaster_signer_address() -> str:
-    return EthAccount.from_key(paymaster_signer_key()).address
+    address: str = EthAccount.from_key(paymaster_signer_key()).address
+    return address
 
 
 def paymaster_signer_forget() -> None:

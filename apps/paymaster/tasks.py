@@ -12,7 +12,7 @@ _TRANSIENT = (BundlerUnavailable, ChainUnavailable)
 
 
 @shared_task(bind=True, acks_late=True, max_retries=None, soft_time_limit=30, time_limit=45)
-def submit_transaction_task(self: Task, transaction_id: str) -> str:
+def submit_transaction_task(self: Task[[str], str], transaction_id: str) -> str:
     """Retry sending a signed op while the bundler is down; backs off to a minute, never sends twice."""
     from apps.paymaster.models import Transaction
     from apps.paymaster.services import transaction_submit
@@ -24,7 +24,7 @@ def submit_transaction_task(self: Task, transaction_id: str) -> str:
 
 
 @shared_task(bind=True, acks_late=True, max_retries=200, soft_time_limit=30, time_limit=45)
-def track_transaction_task(self: Task, transaction_id: str) -> str:
+def track_transaction_task(self: Task[[str], str], transaction_id: str) -> str:
     """Poll the bundler for the receipt with back-off until the operation is included, failed or dropped."""
     from apps.paymaster.models import Transaction
     from apps.paymaster.services import transaction_track

@@ -3,14 +3,17 @@ each through a service and audited), the threat list, trusted addresses, scans a
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.contrib.admin.options import InlineModelAdmin
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
+from apps.identity.requests import authenticated_user
 from apps.security import services
 from apps.security.models import (
     AccountFreeze,
@@ -22,30 +25,32 @@ from apps.security.models import (
 )
 from lykos.errors import LykosError
 
+_M = TypeVar("_M", bound=Model)
 
-class _ReadOnly(admin.ModelAdmin):
+
+class _ReadOnly(admin.ModelAdmin[_M]):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: _M | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: _M | None = None) -> bool:
         return False
 
 
-class ReviewCaseEventInline(admin.TabularInline):
+class ReviewCaseEventInline(admin.TabularInline[ReviewCaseEvent, ReviewCase]):
     model = ReviewCaseEvent
     extra = 0
     can_delete = False
     fields = readonly_fields = ("created_at", "kind", "actor", "message", "data")
     verbose_name_plural = "timeline"
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: ReviewCase | None = None) -> bool:
         return False
 
 
-class ManualCaseForm(forms.ModelForm):
+class ManualCaseForm(forms.ModelForm[ReviewCase]):
     class Meta:
         model = ReviewCase
         fields = ["user", "priority", "summary"]
@@ -55,7 +60,7 @@ class FrozenFilter(admin.SimpleListFilter):
     title = "account frozen"
     parameter_name = "frozen"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]) -> list[tuple[str, str]]:
         return [("yes", "Frozen"), ("no", "Not frozen")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[ReviewCase]) -> QuerySet[ReviewCase]:
@@ -85,7 +90,7 @@ _CASE_FIELDS = (
 
 
 @admin.register(ReviewCase)
-class ReviewCaseAdmin(admin.ModelAdmin):
+class ReviewCaseAdmin(admin.ModelAdmin[ReviewCase]):
     list_display = [
         "id",
         "user",
@@ -107,7 +112,7 @@ class ReviewCaseAdmin(admin.ModelAdmin):
 
     def get_form(
         self, request: HttpRequest, obj: ReviewCase | None = None, change: bool = False, **kwargs: Any
-    ) -> type[forms.ModelForm[Any]]:
+    ) -> type[forms.ModelForm[ReviewCase]]:
         if obj is None:
             kwargs["form"] = ManualCaseForm
             kwargs["fields"] = ManualCaseForm.Meta.fields
@@ -119,10 +124,10 @@ class ReviewCaseAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: ReviewCase | None = None) -> tuple[str, ...]:
         return () if obj is None else _CASE_FIELDS
 
-    def get_inlines(self, request: HttpRequest, obj: Any) -> list[Any]:
+    def get_inlines(self, request: HttpRequest, obj: ReviewCase | None) -> list[type[InlineModelAdmin[Any, Any]]]:
         return [] if obj is None else self.inlines
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: ReviewCase | None = None) -> bool:
         return False
 
     def save_model(self, request: HttpRequest, obj: ReviewCase, form: Any, change: bool) -> None:
@@ -133,7 +138,7 @@ class ReviewCaseAdmin(admin.ModelAdmin):
             user=obj.user,
             reason=ReviewCase.OpenReason.MANUAL,
             priority=obj.priority,
-            opened_by=request.user,
+            opened_by=authenticated_user(request),
             summary=obj.summary,
         )
         obj.pk = case.pk
@@ -148,7 +153,9 @@ class ReviewCaseAdmin(admin.ModelAdmin):
         rows = [(key, ", ".join(values)) for key, values in sorted((obj.linked or {}).items())]
         return format_html("<dl>{}</dl>", format_html_join("", "<dt>{}</dt><dd>{}</dd>", rows)) if rows else "-"
 
-    def _each(self, request: HttpRequest, queryset: QuerySet[ReviewCase], action: Any, done: str) -> None:
+    def _each(
+        self, request: HttpRequest, queryset: QuerySet[ReviewCase], action: Callable[[ReviewCase], object], done: str
+    ) -> None:
         count = 0
         for case in queryset:
             try:
@@ -161,56 +168,61 @@ class ReviewCaseAdmin(admin.ModelAdmin):
 
     @admin.action(description="Approve (legitimate; close the case)")
     def approve(self, request: HttpRequest, queryset: QuerySet[ReviewCase]) -> None:
+        reviewer = authenticated_user(request)
         self._each(
-            request, queryset, lambda c: services.review_case_approve(case_id=c.pk, reviewer=request.user), "Approved"
+            request, queryset, lambda c: services.review_case_approve(case_id=c.pk, reviewer=reviewer), "Approved"
         )
 
     @admin.action(description="Reject (fraudulent; close the case)")
     def reject(self, request: HttpRequest, queryset: QuerySet[ReviewCase]) -> None:
+        reviewer = authenticated_user(request)
         self._each(
-            request, queryset, lambda c: services.review_case_reject(case_id=c.pk, reviewer=request.user), "Rejected"
+            request, queryset, lambda c: services.review_case_reject(case_id=c.pk, reviewer=reviewer), "Rejected"
         )
 
     @admin.action(description="Freeze the account (no sponsorship, no submission)")
     def freeze_account(self, request: HttpRequest, queryset: QuerySet[ReviewCase]) -> None:
+        reviewer = authenticated_user(request)
         self._each(
             request,
             queryset,
-            lambda c: services.review_case_freeze_account(case_id=c.pk, reviewer=request.user),
+            lambda c: services.review_case_freeze_account(case_id=c.pk, reviewer=reviewer),
             "Frozen",
         )
 
     @admin.action(description="Unfreeze the account")
     def unfreeze_account(self, request: HttpRequest, queryset: QuerySet[ReviewCase]) -> None:
+        reviewer = authenticated_user(request)
         self._each(
             request,
             queryset,
-            lambda c: services.review_case_unfreeze_account(case_id=c.pk, reviewer=request.user),
+            lambda c: services.review_case_unfreeze_account(case_id=c.pk, reviewer=reviewer),
             "Unfrozen",
         )
 
     @admin.action(description="Assign to me")
     def assign_to_me(self, request: HttpRequest, queryset: QuerySet[ReviewCase]) -> None:
+        reviewer = authenticated_user(request)
         self._each(
             request,
             queryset,
-            lambda c: services.review_case_assign(case_id=c.pk, assignee=request.user, actor=request.user),
+            lambda c: services.review_case_assign(case_id=c.pk, assignee=reviewer, actor=reviewer),
             "Assigned",
         )
 
 
 @admin.register(ThreatListEntry)
-class ThreatListEntryAdmin(admin.ModelAdmin):
+class ThreatListEntryAdmin(admin.ModelAdmin[ThreatListEntry]):
     list_display = ["address", "chain", "category", "source", "active", "added_at"]
     list_filter = ["category", "source", "active", "chain"]
     search_fields = ["address", "source", "note"]
     fields = ["address", "chain", "category", "source", "note", "active"]
     actions = ["deactivate", "activate"]
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_readonly_fields(self, request: HttpRequest, obj: ThreatListEntry | None = None) -> list[str]:
         return ["address", "chain"] if obj is not None else []
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: ThreatListEntry | None = None) -> bool:
         return False  # deactivate instead: the history of what was listed stays
 
     def save_model(self, request: HttpRequest, obj: ThreatListEntry, form: Any, change: bool) -> None:
@@ -221,12 +233,13 @@ class ThreatListEntryAdmin(admin.ModelAdmin):
             source=obj.source,
             note=obj.note,
             active=obj.active,
-            actor=request.user,
+            actor=authenticated_user(request),
         )
         obj.pk = entry.pk
         obj._state.adding = False
 
     def _set_active(self, request: HttpRequest, queryset: QuerySet[ThreatListEntry], active: bool) -> None:
+        actor = authenticated_user(request)
         for entry in queryset:
             services.threat_entry_upsert(
                 address=entry.address,
@@ -235,7 +248,7 @@ class ThreatListEntryAdmin(admin.ModelAdmin):
                 source=entry.source,
                 note=entry.note,
                 active=active,
-                actor=request.user,
+                actor=actor,
             )
         self.message_user(request, f"{queryset.count()} entr(y/ies) {'activated' if active else 'deactivated'}.")
 
@@ -249,14 +262,14 @@ class ThreatListEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(KnownAddress)
-class KnownAddressAdmin(admin.ModelAdmin):
+class KnownAddressAdmin(admin.ModelAdmin[KnownAddress]):
     list_display = ["label", "address", "chain", "created_at"]
     list_filter = ["chain"]
     search_fields = ["label", "address"]
 
 
 @admin.register(TransactionSimulation)
-class TransactionSimulationAdmin(_ReadOnly):
+class TransactionSimulationAdmin(_ReadOnly[TransactionSimulation]):
     list_display = ["id", "user", "kind", "chain", "action", "score", "status", "from_cache", "created_at"]
     list_filter = ["kind", "action", "status", "backend", "from_cache"]
     search_fields = ["=id", "=user__id", "user__username", "account_address"]
@@ -264,6 +277,6 @@ class TransactionSimulationAdmin(_ReadOnly):
 
 
 @admin.register(AccountFreeze)
-class AccountFreezeAdmin(_ReadOnly):
+class AccountFreezeAdmin(_ReadOnly[AccountFreeze]):
     list_display = ["user", "frozen_at", "frozen_by", "lifted_at", "lifted_by", "case"]
     search_fields = ["=user__id", "user__username"]

@@ -72,9 +72,10 @@ def _custom_errors() -> dict[bytes, tuple[str, list[str], list[str]]]:
 
 
 def _abi_type(item: dict[str, Any]) -> str:
-    if item["type"].startswith("tuple"):
-        return "(" + ",".join(_abi_type(c) for c in item["components"]) + ")" + item["type"][5:]
-    return item["type"]
+    kind: str = item["type"]
+    if kind.startswith("tuple"):
+        return "(" + ",".join(_abi_type(c) for c in item["components"]) + ")" + kind[5:]
+    return kind
 
 
 def _render(value: Any) -> str:
@@ -93,7 +94,8 @@ def decode_revert(data_hex: str, fallback: str = "") -> str:
     selector, body = data[:4], data[4:]
     try:
         if selector == _ERROR_STRING:
-            return decode(["string"], body)[0]
+            reason: str = decode(["string"], body)[0]
+            return reason
         if selector == _PANIC:
             code = decode(["uint256"], body)[0]
             return f"Panic(0x{code:02x}): {PANIC_CODES.get(code, 'unknown panic code')}"
@@ -226,7 +228,9 @@ def analyse(trace: SimulationTrace, *, account: str) -> dict[str, Any]:
     return result
 
 
-def _decode_log(address: str, topics: tuple[str, ...], data_hex: str) -> tuple[list[dict], list[dict]]:
+def _decode_log(
+    address: str, topics: tuple[str, ...], data_hex: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     transfers: list[dict[str, Any]] = []
     approvals: list[dict[str, Any]] = []
     if not topics:
@@ -267,7 +271,9 @@ def _decode_log(address: str, topics: tuple[str, ...], data_hex: str) -> tuple[l
     return transfers, approvals
 
 
-def _transfer(standard: str, token: str, from_topic: str, to_topic: str, amount: int, token_id: str | None) -> dict:
+def _transfer(
+    standard: str, token: str, from_topic: str, to_topic: str, amount: int, token_id: str | None
+) -> dict[str, Any]:
     return {
         "standard": standard,
         "token": token,

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 
 from apps.security.models import ReviewCase, TransactionSimulation
 
+if TYPE_CHECKING:
+    from apps.identity.models import User
 
-def simulation_get(*, user: Any, simulation_id: uuid.UUID | str) -> TransactionSimulation | None:
+
+def simulation_get(*, user: User, simulation_id: uuid.UUID | str) -> TransactionSimulation | None:
     """The user's own scan; None for anyone else's (the API answers 404, never 403)."""
     return TransactionSimulation.objects.filter(pk=simulation_id, user=user).select_related("chain").first()
 

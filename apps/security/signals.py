@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.dispatch import receiver
 
 from apps.identity.signals import security_event_recorded
 
+if TYPE_CHECKING:
+    from apps.identity.models import SecurityEvent
+
 logger = logging.getLogger(__name__)
 
 
 @receiver(security_event_recorded, dispatch_uid="security.case_for_possible_clone")
-def open_case_for_possible_clone(sender: type, *, event: Any, **kwargs: Any) -> None:
+def open_case_for_possible_clone(sender: type, *, event: SecurityEvent, **kwargs: Any) -> None:
     """A sign-count regression (possible cloned authenticator) opens a high-priority case with the device linked.
 
     Runs inside identity's transaction (which commits the device flag) under a savepoint: if opening the case
@@ -25,7 +28,7 @@ def open_case_for_possible_clone(sender: type, *, event: Any, **kwargs: Any) -> 
     from apps.security.models import ReviewCase
     from apps.security.services import review_case_open
 
-    linked: dict[str, list] = {"security_events": [event.pk]}
+    linked: dict[str, list[object]] = {"security_events": [event.pk]}
     if event.device_id:
         linked["devices"] = [event.device_id]
     try:

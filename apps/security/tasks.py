@@ -9,7 +9,7 @@ from apps.security.errors import SimulationUnavailable
 @shared_task(
     bind=True, acks_late=True, autoretry_for=(ChainUnavailable, SimulationUnavailable), retry_backoff=5, max_retries=6
 )
-def rescore_simulation_task(self: Task, simulation_id: str) -> str | None:
+def rescore_simulation_task(self: Task[[str], str | None], simulation_id: str) -> str | None:
     """Score one stored scan again (history re-scoring). Safe to run twice: the result only depends on the lists."""
     from apps.security.services import simulation_rescore
 
@@ -18,7 +18,7 @@ def rescore_simulation_task(self: Task, simulation_id: str) -> str | None:
 
 
 @shared_task(bind=True, acks_late=True)
-def threat_list_rescan_task(self: Task, since_days: int | None = None) -> int:
+def threat_list_rescan_task(self: Task[[int | None], int], since_days: int | None = None) -> int:
     """After the threat list changed: re-score recent scans that touched a listed address (one task each)."""
     from apps.security.services import threat_list_rescan
 

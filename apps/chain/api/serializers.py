@@ -10,14 +10,14 @@ from apps.chain.models import Account
 from apps.chain.selectors import Balance
 
 
-class BalanceOut(serializers.Serializer):
+class BalanceOut(serializers.Serializer[dict[str, Any]]):
     token = serializers.CharField(help_text='"native" or the ERC-20 contract address')
     symbol = serializers.CharField()
     decimals = serializers.IntegerField()
     amount = serializers.CharField(help_text="Base units (wei), as a decimal string")
 
 
-class AccountOut(serializers.Serializer):
+class AccountOut(serializers.Serializer[dict[str, Any]]):
     chain_id = serializers.IntegerField()
     chain_name = serializers.CharField()
     address = serializers.CharField()

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from apps.chain import selectors, services
 from apps.chain.api.serializers import AccountOut
 from apps.chain.errors import ChainUnavailable
+from apps.identity.requests import authenticated_user
 from lykos.api import error_responses
 
 
@@ -25,7 +26,7 @@ class AccountListView(APIView):
         },
     )
     def get(self, request: Request) -> Response:
-        accounts = list(selectors.account_list(user=request.user))
+        accounts = list(selectors.account_list(user=authenticated_user(request)))
         for account in accounts:
             if not account.deployed:
                 # A chain that cannot be read leaves the account shown as not deployed, with null balances.

@@ -10,7 +10,7 @@ from apps.paymaster import services
 from apps.paymaster.models import Transaction
 
 
-class PrepareIn(serializers.Serializer):
+class PrepareIn(serializers.Serializer[None]):
     chain_id = serializers.IntegerField(min_value=1)
     calls = serializers.JSONField(required=False, help_text="[{to, value (wei string), data (0x hex)}]")
     transfer = serializers.JSONField(required=False, help_text='{token: "native" | ERC-20 address, amount, to}')
@@ -22,16 +22,16 @@ class PrepareIn(serializers.Serializer):
     device_id = serializers.UUIDField(required=False, help_text="The passkey that will sign (default: first device)")
 
 
-class SignIn(serializers.Serializer):
+class SignIn(serializers.Serializer[None]):
     credential = serializers.JSONField(help_text="The PublicKeyCredential (assertion) JSON, base64url fields")
 
 
-class OwnerChangeIn(serializers.Serializer):
+class OwnerChangeIn(serializers.Serializer[None]):
     chain_id = serializers.IntegerField(min_value=1)
     action = serializers.ChoiceField(choices=["add", "remove"])
 
 
-class TransactionOut(serializers.ModelSerializer):
+class TransactionOut(serializers.ModelSerializer[Transaction]):
     chain_id = serializers.IntegerField()
     account = serializers.CharField(source="account.address")
     policy = serializers.CharField(source="policy.name", allow_null=True, default=None)

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.identity.requests import authenticated_user
 from apps.identity.selectors import device_get
 from apps.paymaster import selectors, services
 from apps.paymaster.api.serializers import OwnerChangeIn, PreparedOut, PrepareIn, SignIn, TransactionOut
@@ -56,7 +57,7 @@ class TransactionListView(APIView):
         data.is_valid(raise_exception=True)
         intent = {k: data.validated_data[k] for k in ("calls", "transfer") if k in data.validated_data}
         tx = services.transaction_prepare(
-            user=request.user,
+            user=authenticated_user(request),
             chain_id=data.validated_data["chain_id"],
             intent=intent,
             sponsorship=data.validated_data["sponsorship"],
@@ -81,7 +82,7 @@ class TransactionListView(APIView):
         if chain_id and not chain_id.isdigit():
             raise InvalidRequest("chain_id is a number.", details={"fields": {"chain_id": ["invalid"]}})
         qs = selectors.transaction_list(
-            user=request.user, status=status_filter, chain_id=int(chain_id) if chain_id else None
+            user=authenticated_user(request), status=status_filter, chain_id=int(chain_id) if chain_id else None
         )
         paginator = LimitOffsetPagination()
         page = paginator.paginate_queryset(qs, request, view=self)
@@ -95,7 +96,7 @@ class TransactionDetailView(APIView):
         responses={200: TransactionOut, **error_responses(s401=AUTH, s404=["not_found"])},
     )
     def get(self, request: Request, transaction_id: uuid.UUID) -> Response:
-        tx = selectors.transaction_get(user=request.user, transaction_id=transaction_id)
+        tx = selectors.transaction_get(user=authenticated_user(request), transaction_id=transaction_id)
         if tx is None:
             raise NotFound("No such transaction.")
         return Response(TransactionOut(tx).data)
@@ -133,8 +134,9 @@ class TransactionSignView(APIView):
         data.is_valid(raise_exception=True)
         if not isinstance(data.validated_data["credential"], dict):
             raise InvalidRequest("credential must be the PublicKeyCredential JSON object.")
+        user = authenticated_user(request)
         tx = services.transaction_sign(
-            user=request.user, transaction_id=transaction_id, credential=data.validated_data["credential"]
+            user=user, transaction_id=transaction_id, credential=data.validated_data["credential"]
         )
         return Response(TransactionOut(tx).data)
 
@@ -154,11 +156,12 @@ class DeviceOwnerChangeView(APIView):
     def post(self, request: Request, device_id: uuid.UUID) -> Response:
         data = OwnerChangeIn(data=request.data)
         data.is_valid(raise_exception=True)
-        device = device_get(user=request.user, device_id=device_id)
+        user = authenticated_user(request)
+        device = device_get(user=user, device_id=device_id)
         if device is None:
             raise NotFound("No such device.")
         tx = services.device_owner_change_prepare(
-            user=request.user,
+            user=user,
             device=device,
             chain_id=data.validated_data["chain_id"],
             add=data.validated_data["action"] == "add",

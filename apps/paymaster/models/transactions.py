@@ -67,6 +67,9 @@ class Transaction(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
+    # Not stored: set by transaction_prepare on the row it returns, why policies refused to pay (shown once).
+    sponsorship_refusals: list[dict[str, str]]
+
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["user", "status", "-created_at"]), models.Index(fields=["chain", "status"])]

@@ -261,7 +261,7 @@ def _persist(
                 "verdict": verdict.action,
             },
         )
-    tx.sponsorship_refusals = offer.refusals  # type: ignore[attr-defined]  # shown once, in the prepare response
+    tx.sponsorship_refusals = offer.refusals
     return tx
 
 

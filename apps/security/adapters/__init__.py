@@ -4,7 +4,7 @@ default, and Tenderly), behind one interface (`base.Simulator`) and one factory 
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -13,6 +13,9 @@ from apps.security.adapters.base import Frame, Log, SimulationRequest, Simulatio
 from apps.security.adapters.node import NodeTraceSimulator
 from apps.security.adapters.tenderly import TenderlySimulator
 from apps.security.conf import security_settings
+
+if TYPE_CHECKING:
+    from apps.chain.models import Chain
 
 __all__ = [
     "Frame",
@@ -34,7 +37,7 @@ def _tenderly(*, base_url: str, account: str, project: str, access_key: str, tim
     )
 
 
-def get_simulator(chain: Any) -> Simulator:
+def get_simulator(chain: Chain) -> Simulator:
     """The configured backend (SECURITY_SIMULATION_BACKEND: "node", the default, or "tenderly")."""
     backend = security_settings.SIMULATION_BACKEND
     if backend == "node":

@@ -54,13 +54,13 @@ class WeiField(serializers.CharField):
         return int(text)
 
 
-class CallIn(serializers.Serializer):
+class CallIn(serializers.Serializer[None]):
     target = AddressField()
     value = WeiField()
     data = HexBytesField()  # type: ignore[assignment]  # the API's field is named data; Serializer.data is DRF's output
 
 
-class UserOpIn(serializers.Serializer):
+class UserOpIn(serializers.Serializer[None]):
     """The operation as it will be signed (optional): its callData is what gets simulated."""
 
     sender = AddressField()
@@ -70,20 +70,20 @@ class UserOpIn(serializers.Serializer):
     factoryData = HexBytesField()
 
 
-class ScanTransactionIn(serializers.Serializer):
+class ScanTransactionIn(serializers.Serializer[None]):
     chain_id = serializers.IntegerField(min_value=1)
     to = AddressField()
     value = WeiField()
     data = HexBytesField()  # type: ignore[assignment]  # the API's field is named data; Serializer.data is DRF's output
 
 
-class ScanUserOperationIn(serializers.Serializer):
+class ScanUserOperationIn(serializers.Serializer[None]):
     chain_id = serializers.IntegerField(min_value=1)
     calls = CallIn(many=True, allow_empty=False, max_length=32)  # type: ignore[call-arg]  # ListSerializer takes it; the stubs miss it
     user_op = UserOpIn(required=False)
 
 
-class ScanMessageIn(serializers.Serializer):
+class ScanMessageIn(serializers.Serializer[None]):
     chain_id = serializers.IntegerField(min_value=1)
     typed_data = serializers.DictField(help_text="EIP-712 typed data as eth_signTypedData_v4 takes it")
 
@@ -93,20 +93,20 @@ class ScanMessageIn(serializers.Serializer):
         return value
 
 
-class FeedbackIn(serializers.Serializer):
+class FeedbackIn(serializers.Serializer[None]):
     simulation_id = serializers.UUIDField()
     decision = serializers.ChoiceField(choices=ScanFeedback.Decision.choices)
     note = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
 
 
-class WarningOut(serializers.Serializer):
+class WarningOut(serializers.Serializer[dict[str, Any]]):
     kind = serializers.CharField(help_text="Stable machine-readable kind, e.g. unlimited_approval")
     severity = serializers.ChoiceField(choices=["CRITICAL", "WARNING", "INFO"])
     message = serializers.CharField()
     evidence = serializers.DictField()
 
 
-class SimulationSummaryOut(serializers.Serializer):
+class SimulationSummaryOut(serializers.Serializer[dict[str, Any]]):
     status = serializers.ChoiceField(choices=TransactionSimulation.Status.choices)
     block_number = serializers.IntegerField(allow_null=True)
     from_cache = serializers.BooleanField()
@@ -117,7 +117,7 @@ class SimulationSummaryOut(serializers.Serializer):
     approvals = serializers.ListField(child=serializers.DictField())
 
 
-class ScanOut(serializers.Serializer):
+class ScanOut(serializers.Serializer[dict[str, Any]]):
     action = serializers.ChoiceField(choices=["NONE", "WARN", "BLOCK"])
     score = serializers.IntegerField(min_value=0, max_value=100)
     warnings = WarningOut(many=True)
@@ -145,7 +145,7 @@ class ScanOut(serializers.Serializer):
         }
 
 
-class FeedbackOut(serializers.Serializer):
+class FeedbackOut(serializers.Serializer[dict[str, Any]]):
     id = serializers.IntegerField()
     simulation_id = serializers.UUIDField()
     decision = serializers.CharField()

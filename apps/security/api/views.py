@@ -3,7 +3,7 @@ warning; read a stored scan. Thin views: validate, call one service, render."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from drf_spectacular.utils import extend_schema
 from eth_utils import to_checksum_address
@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from apps.chain import selectors as chain_selectors
 from apps.chain.userops import Call, UserOperation
 from apps.identity import selectors as identity_selectors
+from apps.identity.requests import authenticated_user
 from apps.security import selectors, services
 from apps.security.api.serializers import (
     FeedbackIn,
@@ -27,6 +28,10 @@ from apps.security.api.serializers import (
 from lykos.api import error_responses
 from lykos.errors import NotFound
 
+if TYPE_CHECKING:
+    from apps.chain.models import Account
+    from apps.identity.models import Passkey, Session
+
 _AUTH_ERRORS = {"s401": ["not_authenticated", "token_invalid", "token_expired", "session_revoked"]}
 _SCAN_ERRORS = error_responses(
     s400=["validation_error", "malformed_request"],
@@ -37,15 +42,15 @@ _SCAN_ERRORS = error_responses(
 )
 
 
-def _own_account(request: Request, chain_id: int) -> Any:
+def _own_account(request: Request, chain_id: int) -> Account:
     """The caller's account on an enabled chain (its `chain` loaded), or 404."""
-    account = chain_selectors.account_get(user=request.user, chain_id=chain_id)
+    account = chain_selectors.account_get(user=authenticated_user(request), chain_id=chain_id)
     if account is None:
         raise NotFound("You have no account on this chain.")
     return account
 
 
-def _device_and_session(request: Request) -> tuple[Any, Any]:
+def _device_and_session(request: Request) -> tuple[Passkey | None, Session | None]:
     claims = request.auth
     session = identity_selectors.session_with_device(session_id=getattr(claims, "session_id", None))
     return (session.device if session else None), session
@@ -53,7 +58,7 @@ def _device_and_session(request: Request) -> tuple[Any, Any]:
 
 def _render(request: Request, verdict: services.Verdict) -> Response:
     assert verdict.simulation_id is not None  # every scan service stores its scan before returning the verdict
-    simulation = selectors.simulation_get(user=request.user, simulation_id=verdict.simulation_id)
+    simulation = selectors.simulation_get(user=authenticated_user(request), simulation_id=verdict.simulation_id)
     assert simulation is not None
     return Response(ScanOut(ScanOut.render(simulation)).data)
 
@@ -73,7 +78,7 @@ class ScanTransactionView(APIView):
         account = _own_account(request, data.validated_data["chain_id"])
         device, session = _device_and_session(request)
         verdict = services.scan_transaction(
-            user=request.user,
+            user=authenticated_user(request),
             chain=account.chain,
             sender=account.address,
             to=data.validated_data["to"],
@@ -112,7 +117,7 @@ class ScanUserOperationView(APIView):
             )
         device, session = _device_and_session(request)
         verdict = services.scan_user_operation(
-            user=request.user,
+            user=authenticated_user(request),
             chain=account.chain,
             account=account,
             calls=calls,
@@ -138,7 +143,7 @@ class ScanMessageView(APIView):
         account = _own_account(request, data.validated_data["chain_id"])
         device, session = _device_and_session(request)
         verdict = services.scan_message(
-            user=request.user,
+            user=authenticated_user(request),
             chain=account.chain,
             account=account.address,
             typed_data=data.validated_data["typed_data"],
@@ -166,7 +171,7 @@ class FeedbackView(APIView):
         data = FeedbackIn(data=request.data)
         data.is_valid(raise_exception=True)
         feedback = services.scan_feedback_record(
-            user=request.user,
+            user=authenticated_user(request),
             simulation_id=data.validated_data["simulation_id"],
             decision=data.validated_data["decision"],
             note=data.validated_data["note"],
@@ -182,7 +187,7 @@ class SimulationDetailView(APIView):
         responses={200: ScanOut, **error_responses(**_AUTH_ERRORS, s404=["not_found"])},
     )
     def get(self, request: Request, simulation_id: str) -> Response:
-        simulation = selectors.simulation_get(user=request.user, simulation_id=simulation_id)
+        simulation = selectors.simulation_get(user=authenticated_user(request), simulation_id=simulation_id)
         if simulation is None:
             raise NotFound("No such scan.")
         return Response(ScanOut(ScanOut.render(simulation)).data)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
@@ -12,18 +13,20 @@ from apps.security.models import TransactionSimulation
 from apps.security.risk.context import RiskContext
 from apps.security.verdicts import Warning
 
+if TYPE_CHECKING:
+    from apps.identity.models import User
 
-def velocity_count(*, user: Any, exclude_id: Any = None) -> int:
+
+def velocity_count(*, user: User, exclude_id: uuid.UUID | None = None) -> int:
     since = timezone.now() - timedelta(seconds=security_settings.VELOCITY_WINDOW_SECONDS)
-    return (
-        TransactionSimulation.objects.filter(
-            user=user,
-            created_at__gte=since,
-            kind__in=[TransactionSimulation.Kind.TRANSACTION, TransactionSimulation.Kind.USER_OPERATION],
-        )
-        .exclude(pk=exclude_id)
-        .count()
+    recent = TransactionSimulation.objects.filter(
+        user=user,
+        created_at__gte=since,
+        kind__in=[TransactionSimulation.Kind.TRANSACTION, TransactionSimulation.Kind.USER_OPERATION],
     )
+    if exclude_id is not None:
+        recent = recent.exclude(pk=exclude_id)
+    return recent.count()
 
 
 def actor_warnings(ctx: RiskContext, *, count_velocity: bool = True) -> list[Warning]:

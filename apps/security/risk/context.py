@@ -7,14 +7,19 @@ answer is then made on its own: one reverting token must not leave the other rul
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from web3.exceptions import ContractLogicError
 
 from apps.chain.clients import NodeClient, RpcCall, balance_call, code_call, erc20_balance_call, hex_data, hex_quantity
 from apps.chain.errors import ChainUnavailable
+
+if TYPE_CHECKING:
+    from apps.chain.models import Chain
+    from apps.identity.models import Passkey, Session, User
 
 NATIVE = "native"
 Asset = tuple[str, str]  # (standard, token): ("native", "") or ("erc20", token address)
@@ -22,13 +27,13 @@ Asset = tuple[str, str]  # (standard, token): ("native", "") or ("erc20", token 
 
 @dataclass
 class RiskContext:
-    user: Any
-    chain: Any
+    user: User
+    chain: Chain | None
     account: str  # checksummed account address
     node: NodeClient | None
-    device: Any = None
-    session: Any = None
-    exclude_simulation_id: Any = None
+    device: Passkey | None = None
+    session: Session | None = None
+    exclude_simulation_id: uuid.UUID | None = None
     # Addresses that belong to the platform (the account itself, the EntryPoint): never "new" or "unknown".
     infrastructure: set[str] = field(default_factory=set)
     _code: dict[str, bool] = field(default_factory=dict)

@@ -4,7 +4,7 @@ counterparties."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db.models import Q
 from eth_utils import to_checksum_address
@@ -12,8 +12,12 @@ from eth_utils import to_checksum_address
 from apps.security.models import Counterparty, KnownAddress, ThreatListEntry
 from apps.security.verdicts import Warning
 
+if TYPE_CHECKING:
+    from apps.chain.models import Chain
+    from apps.identity.models import User
 
-def threat_matches(addresses: Iterable[str], *, chain: Any) -> dict[str, ThreatListEntry]:
+
+def threat_matches(addresses: Iterable[str], *, chain: Chain | None) -> dict[str, ThreatListEntry]:
     addresses = {to_checksum_address(a) for a in addresses if a}
     if not addresses:
         return {}
@@ -22,17 +26,17 @@ def threat_matches(addresses: Iterable[str], *, chain: Any) -> dict[str, ThreatL
     return {row.address: row for row in rows}
 
 
-def known_addresses(addresses: Iterable[str], *, chain: Any) -> set[str]:
+def known_addresses(addresses: Iterable[str], *, chain: Chain | None) -> set[str]:
     addresses = {to_checksum_address(a) for a in addresses if a}
     chain_filter = Q(chain__isnull=True) | (Q(chain=chain) if chain is not None else Q(pk__in=[]))
     return set(KnownAddress.objects.filter(chain_filter, address__in=addresses).values_list("address", flat=True))
 
 
-def counterparty_addresses(*, user: Any) -> set[str]:
+def counterparty_addresses(*, user: User) -> set[str]:
     return set(Counterparty.objects.filter(user=user).values_list("address", flat=True))
 
 
-def threat_warnings(addresses: Iterable[str], *, chain: Any, role: str = "touched") -> list[Warning]:
+def threat_warnings(addresses: Iterable[str], *, chain: Chain | None, role: str = "touched") -> list[Warning]:
     warnings = []
     for address, entry in sorted(threat_matches(addresses, chain=chain).items()):
         sanctioned = entry.category == ThreatListEntry.Category.SANCTIONED

@@ -237,13 +237,11 @@ def _history_warnings(result: dict[str, Any], ctx: RiskContext) -> list[Warning]
     outflows = {k: int(v) for k, v in result.get("outflows", {}).items()}
     if not outflows:
         return []
-    history = (
-        TransactionSimulation.objects.filter(user=ctx.user, status=TransactionSimulation.Status.SUCCESS)
-        .exclude(action=TransactionSimulation.Action.BLOCK)
-        .exclude(pk=ctx.exclude_simulation_id)
-        .order_by("-created_at")
-        .values_list("result", flat=True)[: security_settings.VALUE_HISTORY_SIZE]
-    )
+    earlier = TransactionSimulation.objects.filter(user=ctx.user, status=TransactionSimulation.Status.SUCCESS)
+    earlier = earlier.exclude(action=TransactionSimulation.Action.BLOCK)
+    if ctx.exclude_simulation_id is not None:
+        earlier = earlier.exclude(pk=ctx.exclude_simulation_id)
+    history = earlier.order_by("-created_at").values_list("result", flat=True)[: security_settings.VALUE_HISTORY_SIZE]
     samples: dict[str, list[int]] = {}
     for past in history:
         for asset, amount in (past or {}).get("outflows", {}).items():

@@ -3,7 +3,7 @@ rules."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -11,8 +11,11 @@ from eth_utils import to_checksum_address
 
 from apps.security.models import Counterparty
 
+if TYPE_CHECKING:
+    from apps.identity.models import User
 
-def counterparty_record(*, user: Any, address: str, source: str = Counterparty.Source.TRANSACTION) -> Counterparty:
+
+def counterparty_record(*, user: User, address: str, source: str = Counterparty.Source.TRANSACTION) -> Counterparty:
     """Remember an address the user dealt with. The transaction flow calls it for a settled operation's recipients;
     a contacts list calls it with source=contact."""
     address = to_checksum_address(address)

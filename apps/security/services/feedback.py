@@ -3,7 +3,8 @@ case that links the scan."""
 
 from __future__ import annotations
 
-from typing import Any
+import uuid
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
@@ -12,9 +13,12 @@ from apps.security.services.counterparties import counterparty_record
 from apps.security.services.timeline import case_event_add
 from lykos.errors import Conflict, NotFound
 
+if TYPE_CHECKING:
+    from apps.identity.models import User
+
 
 @transaction.atomic
-def scan_feedback_record(*, user: Any, simulation_id: Any, decision: str, note: str = "") -> ScanFeedback:
+def scan_feedback_record(*, user: User, simulation_id: uuid.UUID | str, decision: str, note: str = "") -> ScanFeedback:
     """The user proceeded or cancelled after a verdict. Proceeding with a successful operation makes its
     recipients and contracts counterparties; the feedback joins any review case linked to the scan."""
     simulation = TransactionSimulation.objects.select_for_update().filter(pk=simulation_id, user=user).first()

@@ -3,7 +3,7 @@ asks `account_is_frozen` / `ensure_not_frozen`; reviewers freeze and lift (audit
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -14,20 +14,25 @@ from apps.security.models import AccountFreeze, ReviewCase, ReviewCaseEvent
 from apps.security.services.timeline import case_event_add
 from lykos.audit.services import audit_record
 
+if TYPE_CHECKING:
+    from apps.identity.models import User
 
-def account_is_frozen(*, user: Any) -> bool:
+
+def account_is_frozen(*, user: User) -> bool:
     """Read from the database every time: a freeze is effective at the very next request, on every server."""
     return AccountFreeze.objects.filter(user=user, lifted_at__isnull=True).exists()
 
 
-def ensure_not_frozen(*, user: Any) -> None:
+def ensure_not_frozen(*, user: User) -> None:
     """Call before sponsorship and before submitting an operation."""
     if account_is_frozen(user=user):
         raise AccountFrozen()
 
 
 @transaction.atomic
-def account_freeze(*, user: Any, actor: Any, reason: str = "", case: ReviewCase | None = None) -> AccountFreeze:
+def account_freeze(
+    *, user: User, actor: User | None, reason: str = "", case: ReviewCase | None = None
+) -> AccountFreeze:
     """Freeze the user's account (idempotent: an already frozen account keeps its freeze). Audited."""
     existing = AccountFreeze.objects.select_for_update().filter(user=user, lifted_at__isnull=True).first()
     if existing is not None:
@@ -45,7 +50,7 @@ def account_freeze(*, user: Any, actor: Any, reason: str = "", case: ReviewCase 
 
 
 @transaction.atomic
-def account_unfreeze(*, user: Any, actor: Any, case: ReviewCase | None = None, note: str = "") -> bool:
+def account_unfreeze(*, user: User, actor: User | None, case: ReviewCase | None = None, note: str = "") -> bool:
     """Lift the active freeze, if any. Returns whether one was lifted. Audited."""
     freeze = AccountFreeze.objects.select_for_update().filter(user=user, lifted_at__isnull=True).first()
     if freeze is None:

@@ -5,7 +5,7 @@ timeline and in the audit log."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
@@ -20,6 +20,9 @@ from apps.security.services.timeline import case_event_add
 from lykos.audit.services import audit_record
 from lykos.errors import Conflict, NotFound
 
+if TYPE_CHECKING:
+    from apps.identity.models import User
+
 Linked = dict[str, list[str]]  # {"simulations": [...], "devices": [...], "transactions": [...], ...} (ids)
 _PRIORITY_RANK = {p: i for i, p in enumerate(ReviewCase.Priority.values)}
 
@@ -27,11 +30,11 @@ _PRIORITY_RANK = {p: i for i, p in enumerate(ReviewCase.Priority.values)}
 @transaction.atomic
 def review_case_open(
     *,
-    user: Any,
+    user: User,
     reason: str,
     priority: str = ReviewCase.Priority.NORMAL,
-    linked: Mapping[str, Iterable[Any]] | None = None,
-    opened_by: Any = None,
+    linked: Mapping[str, Iterable[object]] | None = None,
+    opened_by: User | None = None,
     summary: str = "",
 ) -> ReviewCase:
     """Open a case for `user`, or add to the open one for the same reason (idempotent per (user, reason, open)).
@@ -54,18 +57,18 @@ def review_case_open(
     return case
 
 
-def _open_case_locked(*, user: Any, reason: str) -> ReviewCase | None:
+def _open_case_locked(*, user: User, reason: str) -> ReviewCase | None:
     cases = ReviewCase.objects.select_for_update()
     return cases.filter(user=user, open_reason=reason, status=ReviewCase.Status.OPEN).first()
 
 
 def _case_create(
     *,
-    user: Any,
+    user: User,
     reason: str,
     priority: str,
-    linked: Mapping[str, Iterable[Any]] | None,
-    opened_by: Any,
+    linked: Mapping[str, Iterable[object]] | None,
+    opened_by: User | None,
     summary: str,
 ) -> ReviewCase | None:
     """The new case with its links, first timeline entry and audit row; None when a concurrent request won the
@@ -100,7 +103,7 @@ def _case_create(
 
 
 def _case_add_evidence(
-    case: ReviewCase, *, linked: Mapping[str, Iterable[Any]] | None, priority: str, actor: Any, summary: str
+    case: ReviewCase, *, linked: Mapping[str, Iterable[object]] | None, priority: str, actor: User | None, summary: str
 ) -> None:
     changed = []
     merged = _merge_linked(case.linked, linked)
@@ -122,7 +125,7 @@ def _case_add_evidence(
     )
 
 
-def _merge_linked(current: Linked | None, extra: Mapping[str, Iterable[Any]] | None) -> Linked:
+def _merge_linked(current: Linked | None, extra: Mapping[str, Iterable[object]] | None) -> Linked:
     merged = {key: list(values) for key, values in (current or {}).items()}
     for key, values in (extra or {}).items():
         bucket = merged.setdefault(key, [])
@@ -132,7 +135,7 @@ def _merge_linked(current: Linked | None, extra: Mapping[str, Iterable[Any]] | N
     return merged
 
 
-def _attach_links(case: ReviewCase, linked: Mapping[str, Iterable[Any]] | None) -> None:
+def _attach_links(case: ReviewCase, linked: Mapping[str, Iterable[object]] | None) -> None:
     """The scans and devices a reviewer opens from the case; only the case user's own devices are linked."""
     linked = linked or {}
     if simulations := [str(s) for s in linked.get("simulations", [])]:
@@ -144,7 +147,7 @@ def _attach_links(case: ReviewCase, linked: Mapping[str, Iterable[Any]] | None) 
 def _close(
     case_id: int,
     *,
-    reviewer: Any,
+    reviewer: User,
     status: str,
     close_reason: str,
     note: str,
@@ -174,7 +177,7 @@ def _close(
 
 @transaction.atomic
 def review_case_approve(
-    *, case_id: int, reviewer: Any, close_reason: str = ReviewCase.CloseReason.LEGITIMATE, note: str = ""
+    *, case_id: int, reviewer: User, close_reason: str = ReviewCase.CloseReason.LEGITIMATE, note: str = ""
 ) -> ReviewCase:
     """Close as not fraud. A freeze is lifted separately (`account_unfreeze`), so approving is never a side door."""
     return _close(
@@ -190,7 +193,7 @@ def review_case_approve(
 
 @transaction.atomic
 def review_case_reject(
-    *, case_id: int, reviewer: Any, close_reason: str = ReviewCase.CloseReason.FRAUDULENT, note: str = ""
+    *, case_id: int, reviewer: User, close_reason: str = ReviewCase.CloseReason.FRAUDULENT, note: str = ""
 ) -> ReviewCase:
     """Close as fraud (or another rejecting reason)."""
     return _close(
@@ -205,7 +208,7 @@ def review_case_reject(
 
 
 @transaction.atomic
-def review_case_assign(*, case_id: int, assignee: Any, actor: Any) -> ReviewCase:
+def review_case_assign(*, case_id: int, assignee: User, actor: User | None) -> ReviewCase:
     case = ReviewCase.objects.select_for_update().get(pk=case_id)
     old = case.assignee_id
     case.assignee = assignee
@@ -222,18 +225,18 @@ def review_case_assign(*, case_id: int, assignee: Any, actor: Any) -> ReviewCase
 
 
 @transaction.atomic
-def review_case_freeze_account(*, case_id: int, reviewer: Any, note: str = "") -> AccountFreeze:
+def review_case_freeze_account(*, case_id: int, reviewer: User, note: str = "") -> AccountFreeze:
     case = ReviewCase.objects.select_for_update().get(pk=case_id)
     return account_freeze(user=case.user, actor=reviewer, reason=note or f"review case {case.pk}", case=case)
 
 
 @transaction.atomic
-def review_case_unfreeze_account(*, case_id: int, reviewer: Any, note: str = "") -> bool:
+def review_case_unfreeze_account(*, case_id: int, reviewer: User, note: str = "") -> bool:
     case = ReviewCase.objects.select_for_update().get(pk=case_id)
     return account_unfreeze(user=case.user, actor=reviewer, case=case, note=note)
 
 
-def sponsorship_refusal_record(*, user: Any, rule: str, transaction_id: str | None = None) -> ReviewCase | None:
+def sponsorship_refusal_record(*, user: User, rule: str, transaction_id: str | None = None) -> ReviewCase | None:
     """The transaction flow reports each refused sponsorship; at SECURITY_SPONSORSHIP_REFUSALS_MAX within
     SECURITY_SPONSORSHIP_REFUSALS_WINDOW_SECONDS a `sponsorship_refusals` case opens (or gains the new link)."""
     window = int(security_settings.SPONSORSHIP_REFUSALS_WINDOW_SECONDS)

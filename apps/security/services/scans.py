@@ -7,7 +7,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from eth_utils import to_checksum_address
@@ -27,6 +27,10 @@ from apps.security.services.reviews import review_case_open
 from apps.security.services.simulation import simulation_run
 from apps.security.verdicts import Verdict, Warning, verdict_from
 
+if TYPE_CHECKING:
+    from apps.chain.models import Account, Chain
+    from apps.identity.models import Passkey, Session, User
+
 VERDICTS = Counter("lykos_security_verdicts_total", "Scan verdicts", ["kind", "action"])
 
 # ERC-1167 minimal proxy runtime code around the implementation: what an undeployed account will have once its
@@ -37,13 +41,13 @@ _CLONE_RUNTIME_SUFFIX = bytes.fromhex("5af43d82803e903d91602b57fd5bf3")
 
 def scan_user_operation(
     *,
-    user: Any,
-    chain: Any,
-    account: Any,
+    user: User,
+    chain: Chain,
+    account: Account | str,
     calls: list[Call],
     user_op: UserOperation | None = None,
-    device: Any = None,
-    session: Any = None,
+    device: Passkey | None = None,
+    session: Session | None = None,
 ) -> Verdict:
     """Simulate the operation's calls from the account at the latest block and score them.
 
@@ -83,14 +87,14 @@ def scan_user_operation(
 
 def scan_transaction(
     *,
-    user: Any,
-    chain: Any,
+    user: User,
+    chain: Chain,
     sender: str,
     to: str,
     value: int = 0,
     data: bytes = b"",
-    device: Any = None,
-    session: Any = None,
+    device: Passkey | None = None,
+    session: Session | None = None,
 ) -> Verdict:
     """Simulate a plain transaction from `sender` (the user's account or one of their keys) and score it."""
     sender = to_checksum_address(sender)
@@ -118,7 +122,13 @@ def scan_transaction(
 
 
 def scan_message(
-    *, user: Any, chain: Any, account: str, typed_data: dict[str, Any], device: Any = None, session: Any = None
+    *,
+    user: User,
+    chain: Chain | None,
+    account: str,
+    typed_data: dict[str, Any],
+    device: Passkey | None = None,
+    session: Session | None = None,
 ) -> Verdict:
     """Scan EIP-712 typed data the user is asked to sign (permits, Permit2, Seaport orders)."""
     node = get_node_client(chain) if chain is not None else None
@@ -140,7 +150,7 @@ def scan_message(
     )
 
 
-def platform_addresses(chain: Any, account: str) -> set[str]:
+def platform_addresses(chain: Chain, account: str) -> set[str]:
     """The platform's own addresses on this chain: never "new" or "unknown" to the user."""
     found = {
         account,
@@ -153,7 +163,7 @@ def platform_addresses(chain: Any, account: str) -> set[str]:
     return {to_checksum_address(a) for a in found if a}
 
 
-def scan_cases_open(simulation: TransactionSimulation, verdict: Verdict, *, device: Any) -> None:
+def scan_cases_open(simulation: TransactionSimulation, verdict: Verdict, *, device: Passkey | None) -> None:
     """A BLOCK verdict and a velocity spike each open (or add to) a review case linking the scan."""
     linked: dict[str, list[str]] = {"simulations": [str(simulation.pk)]}
     if device is not None:
@@ -183,8 +193,8 @@ def scan_cases_open(simulation: TransactionSimulation, verdict: Verdict, *, devi
 
 def _scan_call(
     *,
-    user: Any,
-    chain: Any,
+    user: User,
+    chain: Chain,
     account: str,
     kind: str,
     sender: str,
@@ -193,8 +203,8 @@ def _scan_call(
     value: int,
     state_overrides: dict[str, dict[str, str]],
     request_payload: dict[str, Any],
-    device: Any,
-    session: Any,
+    device: Passkey | None,
+    session: Session | None,
 ) -> Verdict:
     node = get_node_client(chain)
     with _chain_required():
@@ -230,7 +240,14 @@ def _scan_call(
 
 
 def _call_warnings(
-    result: dict[str, Any], *, user: Any, chain: Any, account: str, node: NodeClient, device: Any, session: Any
+    result: dict[str, Any],
+    *,
+    user: User,
+    chain: Chain,
+    account: str,
+    node: NodeClient,
+    device: Passkey | None,
+    session: Session | None,
 ) -> list[Warning]:
     ctx = risk.RiskContext(
         user=user,
@@ -246,8 +263,8 @@ def _call_warnings(
 
 def _record_scan(
     *,
-    user: Any,
-    chain: Any,
+    user: User,
+    chain: Chain | None,
     account: str,
     kind: str,
     request_payload: dict[str, Any],
@@ -256,7 +273,7 @@ def _record_scan(
     backend: str,
     result: dict[str, Any],
     warnings: list[Warning],
-    device: Any,
+    device: Passkey | None,
 ) -> Verdict:
     """Store the scan with its verdict; open review cases for BLOCK verdicts and velocity spikes."""
     verdict = verdict_from(warnings, simulation_id=None)
@@ -291,13 +308,13 @@ def _scan_status(kind: str, result: dict[str, Any]) -> str:
     return TransactionSimulation.Status.SUCCESS if result.get("success") else TransactionSimulation.Status.REVERTED
 
 
-def _frozen_warning(user: Any) -> list[Warning]:
+def _frozen_warning(user: User) -> list[Warning]:
     if not account_is_frozen(user=user):
         return []
     return [Warning("account_frozen", "CRITICAL", "This account is frozen pending a security review.", {})]
 
 
-def _future_account_code(chain: Any, address: str) -> dict[str, dict[str, str]]:
+def _future_account_code(chain: Chain, address: str) -> dict[str, dict[str, str]]:
     """The state override giving an undeployed account the code its factory will give it."""
     implementation = to_checksum_address(chain.account_implementation or lykos_deployments().implementation.address)
     runtime = _CLONE_RUNTIME_PREFIX + bytes.fromhex(implementation[2:]) + _CLONE_RUNTIME_SUFFIX

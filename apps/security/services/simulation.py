@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.cache import cache
 from prometheus_client import Counter, Histogram
 
 from apps.security.adapters import SimulationRequest, SimulationTrace, get_simulator
 from apps.security.conf import security_settings
+
+if TYPE_CHECKING:
+    from apps.chain.models import Chain
 
 SIMULATION_CACHE = Counter(
     "lykos_security_simulation_cache_total",
@@ -21,7 +24,7 @@ SIMULATION_CACHE = Counter(
 SIMULATION_SECONDS = Histogram("lykos_security_simulation_seconds", "Backend simulation latency", ["backend"])
 
 
-def simulation_run(*, chain: Any, request: SimulationRequest) -> tuple[SimulationTrace, bool]:
+def simulation_run(*, chain: Chain, request: SimulationRequest) -> tuple[SimulationTrace, bool]:
     """The trace, and whether it came from the cache."""
     simulator = get_simulator(chain)
     material = json.dumps(

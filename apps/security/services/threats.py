@@ -3,8 +3,9 @@ touched a newly listed address are scored again against it, without re-simulatin
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -19,6 +20,10 @@ from apps.security.services.scans import platform_addresses, scan_cases_open
 from apps.security.verdicts import Warning, verdict_from
 from lykos.audit.services import audit_record
 
+if TYPE_CHECKING:
+    from apps.chain.models import Chain
+    from apps.identity.models import User
+
 # Warnings about the actor rather than the simulated effects: kept as they were when a scan is re-scored later.
 _ACTOR_KINDS = {"velocity", "new_device", "new_session", "account_frozen"}
 _THREAT_AUDIT = {"created": SecurityAuditEvent.THREAT_CREATED, "updated": SecurityAuditEvent.THREAT_UPDATED}
@@ -29,10 +34,10 @@ def threat_entry_upsert(
     address: str,
     category: str,
     source: str,
-    chain: Any = None,
+    chain: Chain | None = None,
     note: str = "",
     active: bool = True,
-    actor: Any = None,
+    actor: User | None = None,
 ) -> tuple[ThreatListEntry, str]:
     """Add or update one threat-list entry; returns (entry, "created" | "updated" | "unchanged"). Audited when
     something changed."""
@@ -71,7 +76,9 @@ def threat_entry_upsert(
 
 
 @transaction.atomic
-def known_address_upsert(*, address: str, label: str, chain: Any = None, actor: Any = None) -> KnownAddress:
+def known_address_upsert(
+    *, address: str, label: str, chain: Chain | None = None, actor: User | None = None
+) -> KnownAddress:
     """Trust a spender/operator contract (a marketplace, a router). Audited: it silences warnings."""
     address = to_checksum_address(address)
     row, created = KnownAddress.objects.update_or_create(address=address, chain=chain, defaults={"label": label})
@@ -101,7 +108,7 @@ def threat_list_rescan(*, since_days: int | None = None) -> list[str]:
     return matches
 
 
-def simulation_rescore(*, simulation_id: Any) -> TransactionSimulation | None:
+def simulation_rescore(*, simulation_id: uuid.UUID | str) -> TransactionSimulation | None:
     """Score a stored scan again against today's lists (threats, counterparties) without re-simulating. Warnings
     about the actor (velocity, device, freeze) are kept as they were at scan time."""
     simulation = TransactionSimulation.objects.select_related("chain", "user").filter(pk=simulation_id).first()

@@ -1,6 +1,6 @@
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from apps.chain.services import chain_upsert
 
@@ -8,7 +8,7 @@ from apps.chain.services import chain_upsert
 class Command(BaseCommand):
     help = "Register or update a chain in the registry (node RPC, bundler, EntryPoint, factory, paymaster)."
 
-    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--chain-id", type=int, required=True)
         parser.add_argument("--name", required=True)
         parser.add_argument("--rpc-url", required=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
@@ -21,6 +21,9 @@ from apps.chain.selectors import chain_list
 from apps.security.models import ThreatListEntry
 from apps.security.services import threat_entry_upsert
 from apps.security.tasks import threat_list_rescan_task
+
+if TYPE_CHECKING:
+    from apps.chain.models import Chain
 
 
 def read_rows(path: Path, fmt: str) -> list[dict[str, Any]]:
@@ -90,7 +93,7 @@ class Command(BaseCommand):
         )
 
     @staticmethod
-    def _problem(row: Any, chains: dict[int, Any]) -> str:
+    def _problem(row: Any, chains: dict[int, Chain]) -> str:
         if not isinstance(row, dict):
             return "not an object"
         address = str(row.get("address") or "").strip()
