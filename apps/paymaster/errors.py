@@ -5,6 +5,21 @@ from __future__ import annotations
 from lykos.errors import Conflict, InvalidRequest, NotAuthenticated, RuleRefused
 
 
+class InvalidAddress(InvalidRequest):
+    code = "invalid_address"
+    default_message = "Not an address."
+
+
+class InvalidAmount(InvalidRequest):
+    code = "invalid_amount"
+    default_message = "Amounts are integers in base units, as a decimal string."
+
+
+class InvalidCalldata(InvalidRequest):
+    code = "invalid_calldata"
+    default_message = "Calldata is 0x-prefixed hex with whole bytes."
+
+
 class RiskBlocked(RuleRefused):
     code = "risk_blocked"
     default_message = "The security scan blocked this transaction."
