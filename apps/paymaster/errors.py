@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from lykos.errors import Conflict, InvalidRequest, NotAuthenticated, RuleRefused
+from apps.chain.errors import BUNDLER_ERRORS, BundlerUnavailable, ChainUnavailable
+from apps.security.errors import AccountFrozen, SimulationUnavailable
+from lykos.errors import (
+    Conflict,
+    DependencyUnavailable,
+    InvalidRequest,
+    LykosError,
+    NotAuthenticated,
+    NotFound,
+    RuleRefused,
+)
 
 
 class InvalidAddress(InvalidRequest):
@@ -65,6 +75,26 @@ class DeviceNotAccountOwner(RuleRefused):
 class NoAccount(RuleRefused):
     code = "no_account"
     default_message = "You have no account on this chain yet."
+
+
+#: What preparing an operation (services.transaction_prepare) refuses with, beyond the intent's own fields: no
+#: account or no active device, a frozen account, the scan, sponsorship and funds, the bundler's estimate, and the
+#: node, bundler, simulator or secrets provider (the paymaster's key) being down.
+PREPARE_ERRORS: tuple[type[LykosError], ...] = (
+    InvalidRequest,
+    AccountFrozen,
+    NotFound,
+    SponsorshipChanged,
+    NoAccount,
+    RiskBlocked,
+    SponsorshipRefused,
+    InsufficientFunds,
+    *BUNDLER_ERRORS,
+    ChainUnavailable,
+    BundlerUnavailable,
+    SimulationUnavailable,
+    DependencyUnavailable,
+)
 
 
 # --- ERC-7677 integrators ---------------------------------------------------------------------------------------

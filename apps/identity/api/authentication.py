@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
+from rest_framework.request import Request
 
 from apps.identity.errors import AccountDisabled, SessionRevoked, TokenExpired, TokenInvalid
-from apps.identity.models import Session
+from apps.identity.models import Session, User
 from apps.identity.services import session_touch, tokens
 from lykos.errors import DependencyUnavailable, LykosError
 
@@ -31,7 +31,7 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
         DependencyUnavailable,
     )
 
-    def authenticate(self, request: HttpRequest):  # type: ignore[no-untyped-def,override]
+    def authenticate(self, request: Request) -> tuple[User, tokens.AccessClaims] | None:
         header = request.META.get("HTTP_AUTHORIZATION", "")
         if not header:
             return None
@@ -57,7 +57,7 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
         session_touch(session_id=session.id)
         return session.user, claims
 
-    def authenticate_header(self, request: HttpRequest) -> str:
+    def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'
 
 
