@@ -22,6 +22,7 @@ from tests.support.error_recorder import API_PREFIX, OBSERVED, Observed
 Documented = dict[tuple[str, str], dict[int, set[str]]]
 _CODE = re.compile(r"`([^`]+)`")
 _violations = pytest.StashKey[list[str]]()
+_checked = pytest.StashKey[int]()
 
 
 def api_schema() -> dict[str, Any]:
@@ -95,6 +96,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     problems = undocumented(list(OBSERVED), documented_errors(api_schema()), endpoints_by_view())
     session.config.stash[_violations] = problems
+    session.config.stash[_checked] = len(OBSERVED)
     if problems and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
@@ -102,6 +104,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     problems = config.stash.get(_violations, [])
     if not problems:
+        if checked := config.stash.get(_checked, 0):
+            terminalreporter.write_line(f"error schema: {checked} error responses checked, every code documented")
         return
     terminalreporter.section("error responses the schema does not document", sep="=", red=True, bold=True)
     for line in problems:
