@@ -138,7 +138,7 @@ class AutoSchema(openapi.AutoSchema):
         return dict(sorted(bodies.items()))
 
     def error_classes(self) -> list[type[LykosError]]:
-        """Every exception class this operation can answer with, the framework's before the view's own."""
+        """Every exception class this operation can answer with (a status lists its codes in this order)."""
         view = self.view
         authentication = [
             error for auth in view.get_authenticators() if isinstance(auth, DeclaresErrors) for error in auth.errors
