@@ -12,7 +12,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from lykos.context import request_id_var
-from lykos.errors import MalformedRequest, PayloadTooLarge, error_json_response
+from lykos.errors import LykosError, MalformedRequest, PayloadTooLarge, error_json_response
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 access_log = logging.getLogger("lykos.access")
@@ -53,6 +53,9 @@ class BodySizeLimitMiddleware:
 
     DRF reads the request stream directly, which bypasses Django's DATA_UPLOAD_MAX_MEMORY_SIZE check.
     """
+
+    #: What it refuses with; the schema documents them on every operation that takes a body (lykos.api).
+    errors: tuple[type[LykosError], ...] = (PayloadTooLarge, MalformedRequest)
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

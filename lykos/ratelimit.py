@@ -17,13 +17,17 @@ from django.http import HttpRequest
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
-from lykos.errors import DependencyUnavailable, RateLimited
+from lykos.errors import DependencyUnavailable, LykosError, RateLimited
 
 if TYPE_CHECKING:
     # Only a hint: rest_framework.views imports the throttle classes, this module among them.
     from rest_framework.views import APIView
 
 logger = logging.getLogger(__name__)
+#: What `ratelimit_hit` refuses with: the window is spent, or (unless it fails open) the counter cannot be read.
+RATE_LIMIT_ERRORS: tuple[type[LykosError], ...] = (RateLimited, DependencyUnavailable)
+#: The scope of general traffic, let through when Redis is down; auth, OTP and alias scopes never are.
+FAIL_OPEN_SCOPE = "default"
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -76,10 +80,16 @@ class ScopedRateLimit(BaseThrottle):
     """DRF throttle: `throttle_scope` on the view picks the rate; counted per client IP and per user."""
 
     def allow_request(self, request: Request, view: APIView) -> bool:
-        scope = getattr(view, "throttle_scope", "default")
-        fail_open = scope == "default"
+        scope = getattr(view, "throttle_scope", FAIL_OPEN_SCOPE)
+        fail_open = scope == FAIL_OPEN_SCOPE
         ratelimit_hit(scope=scope, key=f"ip:{client_ip(request)}", fail_open=fail_open)
         user = getattr(request, "user", None)
         if user is not None and getattr(user, "is_authenticated", False):
             ratelimit_hit(scope=scope, key=f"user:{user.pk}", fail_open=fail_open)
         return True
+
+    def errors_for(self, view: APIView) -> tuple[type[LykosError], ...]:
+        """The refusals the schema documents for `view` (lykos.api.AutoSchema): a scope that fails open never 503s."""
+        if getattr(view, "throttle_scope", FAIL_OPEN_SCOPE) == FAIL_OPEN_SCOPE:
+            return (RateLimited,)
+        return RATE_LIMIT_ERRORS

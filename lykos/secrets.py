@@ -29,6 +29,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
+from lykos.errors import DependencyUnavailable
+
 T = TypeVar("T")
 #: The local provider's file: JSON with the current master-key version, the master keys and the named secrets.
 LocalState = dict[str, Any]
@@ -40,8 +42,16 @@ class SecretsError(Exception):
     """The provider refused an operation (bad ciphertext, unknown key, permission)."""
 
 
-class SecretsUnavailable(SecretsError):
-    """The provider could not be reached; callers turn this into a 503."""
+class SecretsUnavailable(SecretsError, DependencyUnavailable):
+    """The provider could not be reached: a request that needs it answers 503, a task retries.
+
+    The client sees only that a dependency is down; the reason (an address, an OS error) stays in `str()`, for
+    the logs.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(details={"dependency": "secrets"})
+        self.args = (reason,)
 
 
 @dataclass(frozen=True)

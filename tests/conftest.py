@@ -1,7 +1,8 @@
 """The suite's shared fixtures, loaded for every test package.
 
 They live in tests/support/ modules, registered here: the real servers (PostgreSQL and Redis checks, OpenBao,
-a Celery worker), the dev chains, people using the API, and the live server under a passkey-friendly name.
+a Celery worker), the dev chains, people using the API, the live server under a passkey-friendly name, and the
+end-of-run check that every error response the API gave is documented in its schema.
 Helpers that tests import come from tests/support/ too, never from a conftest.
 """
 
@@ -16,6 +17,7 @@ pytest_plugins = [
     "tests.support.chains",
     "tests.support.api_wallet",
     "tests.support.live_server",
+    "tests.support.error_schema",
 ]
 
 

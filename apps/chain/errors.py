@@ -75,7 +75,10 @@ class UnsupportedAggregator(BundlerError):
 
 
 class InvalidSignature(BundlerError):
-    code = "invalid_signature"
+    """Not `invalid_signature`: that code is a passkey assertion that does not verify (400), refused before any
+    operation reaches a bundler."""
+
+    code = "user_operation_signature_invalid"
     rpc_codes = (-32507,)
 
 
@@ -91,23 +94,22 @@ class ExecutionReverted(BundlerError):
     rpc_codes = (-32521,)
 
 
-_BY_CODE = {
-    code: cls
-    for cls in (
-        InvalidUserOperation,
-        RejectedByAccount,
-        RejectedByPaymaster,
-        BannedOpcode,
-        OutOfTimeRange,
-        ThrottledEntity,
-        StakeTooLow,
-        UnsupportedAggregator,
-        InvalidSignature,
-        PaymasterDepositTooLow,
-        ExecutionReverted,
-    )
-    for code in cls.rpc_codes
-}
+#: Every refusal a bundler's error answer becomes (`bundler_error`); the base stands for codes ERC-7769 does not name.
+BUNDLER_ERRORS: tuple[type[BundlerError], ...] = (
+    BundlerError,
+    InvalidUserOperation,
+    RejectedByAccount,
+    RejectedByPaymaster,
+    BannedOpcode,
+    OutOfTimeRange,
+    ThrottledEntity,
+    StakeTooLow,
+    UnsupportedAggregator,
+    InvalidSignature,
+    PaymasterDepositTooLow,
+    ExecutionReverted,
+)
+_BY_CODE = {code: cls for cls in BUNDLER_ERRORS for code in cls.rpc_codes}
 
 
 def bundler_error(*, rpc_code: int, message: str, data: Any = None) -> BundlerError:

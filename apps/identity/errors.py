@@ -3,22 +3,69 @@
 from lykos.errors import Conflict, InvalidRequest, LykosError, NotAuthenticated
 
 
-class CeremonyError(LykosError):
-    """A WebAuthn ceremony that does not verify. `code` names what was wrong."""
-
-    http_status = 400
-
-    def __init__(self, code: str, message: str, *, http_status: int | None = None) -> None:
-        self.code = code
-        if http_status is not None:
-            self.http_status = http_status
-        super().__init__(message)
-
-
 class ChallengeInvalid(LykosError):
     code = "challenge_invalid"
     http_status = 400
     default_message = "The challenge is unknown, expired, already used, or belongs to another ceremony."
+
+
+class CeremonyError(LykosError):
+    """Base of the ways a passkey's response fails to verify; raised as one of the subclasses below, which
+    `services.ceremonies` maps py_webauthn's failures onto."""
+
+    code = "ceremony_failed"
+    http_status = 400
+    default_message = "The passkey response does not verify."
+
+
+class ChallengeMismatch(CeremonyError):
+    code = "challenge_mismatch"
+    default_message = "The response answers a different challenge."
+
+
+class OriginMismatch(CeremonyError):
+    code = "origin_mismatch"
+    default_message = "The response comes from an origin we do not serve."
+
+
+class RpIdMismatch(CeremonyError):
+    code = "rp_id_mismatch"
+    default_message = "The passkey belongs to another relying party."
+
+
+class UserVerificationRequired(CeremonyError):
+    code = "user_verification_required"
+    default_message = "The authenticator did not verify the user."
+
+
+class UserPresenceRequired(CeremonyError):
+    code = "user_presence_required"
+    default_message = "The authenticator did not confirm user presence."
+
+
+class UnsupportedAlgorithm(CeremonyError):
+    code = "unsupported_algorithm"
+    default_message = "Only ES256 (P-256) passkeys are accepted."
+
+
+class WrongCeremony(CeremonyError):
+    code = "wrong_ceremony"
+    default_message = "The response is for a different kind of ceremony."
+
+
+class SignatureInvalid(CeremonyError):
+    code = "invalid_signature"
+    default_message = "The signature does not verify."
+
+
+class MalformedCredential(CeremonyError):
+    code = "malformed_credential"
+    default_message = "The passkey response is malformed or incomplete."
+
+
+class UserHandleMismatch(CeremonyError):
+    code = "user_handle_mismatch"
+    default_message = "The passkey's user handle names another user."
 
 
 class UsernameTaken(Conflict):
@@ -71,6 +118,44 @@ class RefreshTokenReused(NotAuthenticated):
     default_message = "This refresh token was already used; the session has been revoked."
 
 
+class TokenInvalid(NotAuthenticated):
+    code = "token_invalid"
+    default_message = "The access token is not valid."
+
+
+class TokenExpired(TokenInvalid):
+    code = "token_expired"
+    default_message = "The access token has expired."
+
+
 class SessionRevoked(NotAuthenticated):
     code = "session_revoked"
     default_message = "This session has been revoked."
+
+
+class AccountDisabled(NotAuthenticated):
+    code = "account_disabled"
+    default_message = "This account is disabled."
+
+
+#: What verifying a passkey's response (a registration or an assertion) can refuse with.
+PASSKEY_RESPONSE_ERRORS: tuple[type[CeremonyError], ...] = (
+    ChallengeMismatch,
+    OriginMismatch,
+    RpIdMismatch,
+    UserVerificationRequired,
+    UserPresenceRequired,
+    UnsupportedAlgorithm,
+    WrongCeremony,
+    SignatureInvalid,
+    MalformedCredential,
+    UserHandleMismatch,
+)
+#: What proving possession of a registered passkey (login, signing an operation) can refuse with.
+PASSKEY_ASSERTION_ERRORS: tuple[type[LykosError], ...] = (
+    *PASSKEY_RESPONSE_ERRORS,
+    UnknownCredential,
+    DeviceRevoked,
+    DeviceFlagged,
+    PossibleClone,
+)

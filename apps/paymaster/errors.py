@@ -2,7 +2,32 @@
 
 from __future__ import annotations
 
-from lykos.errors import Conflict, InvalidRequest, NotAuthenticated, RuleRefused
+from apps.chain.errors import BUNDLER_ERRORS, BundlerUnavailable, ChainUnavailable
+from apps.security.errors import AccountFrozen, SimulationUnavailable
+from lykos.errors import (
+    Conflict,
+    DependencyUnavailable,
+    InvalidRequest,
+    LykosError,
+    NotAuthenticated,
+    NotFound,
+    RuleRefused,
+)
+
+
+class InvalidAddress(InvalidRequest):
+    code = "invalid_address"
+    default_message = "Not an address."
+
+
+class InvalidAmount(InvalidRequest):
+    code = "invalid_amount"
+    default_message = "Amounts are integers in base units, as a decimal string."
+
+
+class InvalidCalldata(InvalidRequest):
+    code = "invalid_calldata"
+    default_message = "Calldata is 0x-prefixed hex with whole bytes."
 
 
 class RiskBlocked(RuleRefused):
@@ -50,6 +75,26 @@ class DeviceNotAccountOwner(RuleRefused):
 class NoAccount(RuleRefused):
     code = "no_account"
     default_message = "You have no account on this chain yet."
+
+
+#: What preparing an operation (services.transaction_prepare) refuses with, beyond the intent's own fields: no
+#: account or no active device, a frozen account, the scan, sponsorship and funds, the bundler's estimate, and the
+#: node, bundler, simulator or secrets provider (the paymaster's key) being down.
+PREPARE_ERRORS: tuple[type[LykosError], ...] = (
+    InvalidRequest,
+    AccountFrozen,
+    NotFound,
+    SponsorshipChanged,
+    NoAccount,
+    RiskBlocked,
+    SponsorshipRefused,
+    InsufficientFunds,
+    *BUNDLER_ERRORS,
+    ChainUnavailable,
+    BundlerUnavailable,
+    SimulationUnavailable,
+    DependencyUnavailable,
+)
 
 
 # --- ERC-7677 integrators ---------------------------------------------------------------------------------------

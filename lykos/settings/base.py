@@ -181,7 +181,7 @@ PAYMASTER_SPONSOR_NAME = env.str("PAYMASTER_SPONSOR_NAME", default="LyKos Social
 
 # --- API --------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "lykos.api.AutoSchema",
     "EXCEPTION_HANDLER": "lykos.errors.api_exception_handler",
     "DEFAULT_AUTHENTICATION_CLASSES": ["apps.identity.api.authentication.AccessTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -29,6 +29,10 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; no test relies on hash strength
 ALLOWED_HOSTS = ["*"]
 
+# Every error response the API gives is written down and checked against the schema when the run ends
+# (tests/support/error_recorder.py, error_schema.py). First, to see what other middleware answers too.
+MIDDLEWARE = ["tests.support.error_recorder.ErrorResponseRecorder", *MIDDLEWARE]
+
 # Models and views that exercise the plumbing on its own (tests/testapp); never installed outside tests.
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]
 

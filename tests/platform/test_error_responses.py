@@ -3,7 +3,7 @@
 import pytest
 from drf_spectacular.utils import OpenApiResponse
 
-from lykos.api import ErrorSerializer, error_responses
+from lykos.api import ErrorResponse, ErrorSerializer, error_responses
 from lykos.errors import Conflict, Forbidden, LykosError, NotAuthenticated, NotFound
 
 
@@ -34,21 +34,23 @@ def test_validation_and_throttled_add_the_platform_codes() -> None:
         400: "Error codes: `validation_error`",
         403: "Error codes: `permission_denied`",
         429: "Error codes: `rate_limited`",
+        503: "Error codes: `dependency_unavailable`",
     }
+
+
+class OtherMissing(NotFound):
+    """A second class with the same code (one meaning, one code)."""
 
 
 def test_a_code_named_twice_is_listed_once() -> None:
-    assert described(error_responses(NotFound, NotFound, s404=["not_found"])) == {404: "Error codes: `not_found`"}
+    assert described(error_responses(NotFound, OtherMissing, NotFound)) == {404: "Error codes: `not_found`"}
 
 
-def test_the_deprecated_keyword_form_still_documents_and_merges_with_classes() -> None:
-    assert described(error_responses(s400=["validation_error"], s401=["not_authenticated"])) == {
-        400: "Error codes: `validation_error`",
-        401: "Error codes: `not_authenticated`",
-    }
-    assert described(error_responses(SlotTaken, s409=["other_conflict"])) == {
-        409: "Error codes: `slot_taken`, `other_conflict`"
-    }
+def test_each_response_keeps_the_classes_it_documents() -> None:
+    responses = error_responses(TokenStale, SlotTaken, NotAuthenticated)
+    assert isinstance(responses[401], ErrorResponse)
+    assert responses[401].errors == (TokenStale, NotAuthenticated)
+    assert responses[409].errors == (SlotTaken,)
 
 
 def test_every_response_uses_the_error_schema() -> None:
@@ -56,6 +58,7 @@ def test_every_response_uses_the_error_schema() -> None:
         assert response.response is ErrorSerializer
 
 
-def test_a_keyword_that_is_no_code_list_is_refused() -> None:
+def test_codes_typed_by_status_are_refused() -> None:
+    """The keyword form (`s400=["validation_error"]`) retyped codes the classes declare; it is gone."""
     with pytest.raises(TypeError):
-        error_responses(s400="validation_error")
+        error_responses(s400=["validation_error"])  # type: ignore[call-arg]

@@ -13,17 +13,13 @@ from apps.chain import selectors, services
 from apps.chain.api.serializers import AccountOut
 from apps.chain.errors import ChainUnavailable
 from apps.identity.requests import authenticated_user
-from lykos.api import error_responses
 
 
 class AccountListView(APIView):
     @extend_schema(
         tags=["accounts"],
         summary="Your smart accounts on every enabled chain, with deployment status and balances",
-        responses={
-            200: AccountOut(many=True),
-            **error_responses(s401=["not_authenticated", "token_invalid", "session_revoked"]),
-        },
+        responses={200: AccountOut(many=True)},
     )
     def get(self, request: Request) -> Response:
         accounts = list(selectors.account_list(user=authenticated_user(request)))

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.http import HttpRequest
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
+from rest_framework.request import Request
 
+from apps.identity.errors import AccountDisabled, SessionRevoked, TokenExpired, TokenInvalid
 from apps.identity.models import Session, User
 from apps.identity.services import session_touch, tokens
+from lykos.errors import DependencyUnavailable, LykosError
+
+
+def _refused(error: LykosError) -> exceptions.AuthenticationFailed:
+    """Refuse as DRF's own exception, so that DRF marks the request unauthenticated; the code stays the class's."""
+    return exceptions.AuthenticationFailed(error.message, code=error.code)
+
 
 if TYPE_CHECKING:
     from drf_spectacular.openapi import AutoSchema
@@ -18,19 +26,30 @@ if TYPE_CHECKING:
 class AccessTokenAuthentication(authentication.BaseAuthentication):
     """`request.auth` is the token's AccessClaims: which session and device the call comes from."""
 
-    def authenticate(self, request: HttpRequest) -> tuple[User, tokens.AccessClaims] | None:
+    #: Every refusal `authenticate` answers with, whatever the view: the schema documents them on each operation
+    #: this class authenticates (lykos.api.AutoSchema), so no view lists them. 503: the revocation cache or the
+    #: signing keyring cannot be read.
+    errors: tuple[type[LykosError], ...] = (
+        TokenInvalid,
+        TokenExpired,
+        SessionRevoked,
+        AccountDisabled,
+        DependencyUnavailable,
+    )
+
+    def authenticate(self, request: Request) -> tuple[User, tokens.AccessClaims] | None:
         header = request.META.get("HTTP_AUTHORIZATION", "")
         if not header:
             return None
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise exceptions.AuthenticationFailed("Use 'Authorization: Bearer <access token>'.", code="token_invalid")
+            raise _refused(TokenInvalid("Use 'Authorization: Bearer <access token>'."))
         try:
             claims = tokens.access_token_decode(token.strip())
-        except tokens.TokenInvalid as exc:
-            raise exceptions.AuthenticationFailed(str(exc), code=exc.code) from exc
+        except TokenInvalid as exc:
+            raise _refused(exc) from exc
         if tokens.session_revocation_cached(claims.session_id):
-            raise exceptions.AuthenticationFailed("This session has been revoked.", code="session_revoked")
+            raise _refused(SessionRevoked())
         session = Session.objects.select_related("user", "device").filter(pk=claims.session_id).first()
         if (
             session is None
@@ -38,13 +57,13 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
             or session.user_id != claims.user_id
             or session.device_id != claims.device_id
         ):
-            raise exceptions.AuthenticationFailed("This session has been revoked.", code="session_revoked")
+            raise _refused(SessionRevoked())
         if not session.user.is_active:
-            raise exceptions.AuthenticationFailed("This account is disabled.", code="account_disabled")
+            raise _refused(AccountDisabled())
         session_touch(session_id=session.id)
         return session.user, claims
 
-    def authenticate_header(self, request: HttpRequest) -> str:
+    def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'
 
 

@@ -14,26 +14,21 @@ from rest_framework.views import APIView
 
 from apps.identity import selectors, services
 from apps.identity.api import serializers as s
+from apps.identity.errors import (
+    PASSKEY_ASSERTION_ERRORS,
+    PASSKEY_RESPONSE_ERRORS,
+    ChallengeInvalid,
+    DuplicateCredential,
+    InvalidReferralCode,
+    LastDevice,
+    RefreshTokenInvalid,
+    RefreshTokenReused,
+    UsernameTaken,
+)
 from apps.identity.requests import access_claims, authenticated_user
 from lykos.api import error_responses
+from lykos.errors import DependencyUnavailable, NotFound
 from lykos.ratelimit import client_ip, ratelimit_hit
-
-CEREMONY_ERRORS = [
-    "challenge_invalid",
-    "challenge_mismatch",
-    "origin_mismatch",
-    "rp_id_mismatch",
-    "user_verification_required",
-    "user_presence_required",
-    "unsupported_algorithm",
-    "wrong_ceremony",
-    "invalid_signature",
-    "malformed_credential",
-    "user_handle_mismatch",
-    "validation_error",
-]
-AUTH_ERRORS = ["not_authenticated", "token_invalid", "token_expired", "session_revoked", "account_disabled"]
-LIMITED = ["rate_limited"]
 
 
 def _limit_identifier(request: Request, username: str | None) -> None:
@@ -54,7 +49,7 @@ class RegisterOptionsView(APIView):
         responses={
             200: s.CeremonyOptionsOut,
             **error_responses(
-                s400=["validation_error", "invalid_referral_code"], s409=["username_taken"], s429=LIMITED
+                InvalidReferralCode, UsernameTaken, DependencyUnavailable, validation=True, throttled=True
             ),
         },
     )
@@ -83,9 +78,13 @@ class RegisterVerifyView(APIView):
         responses={
             201: s.TokensOut,
             **error_responses(
-                s400=[*CEREMONY_ERRORS, "invalid_referral_code"],
-                s409=["username_taken", "credential_exists"],
-                s429=LIMITED,
+                ChallengeInvalid,
+                *PASSKEY_RESPONSE_ERRORS,
+                InvalidReferralCode,
+                UsernameTaken,
+                DuplicateCredential,
+                DependencyUnavailable,
+                validation=True,
             ),
         },
     )
@@ -111,7 +110,10 @@ class LoginOptionsView(APIView):
         tags=["auth"],
         summary="Start login: passkey request options (username optional: usernameless with discoverable keys)",
         request=s.LoginOptionsIn,
-        responses={200: s.CeremonyOptionsOut, **error_responses(s400=["validation_error"], s429=LIMITED)},
+        responses={
+            200: s.CeremonyOptionsOut,
+            **error_responses(DependencyUnavailable, validation=True, throttled=True),
+        },
     )
     def post(self, request: Request) -> Response:
         data = s.LoginOptionsIn(data=request.data)
@@ -131,11 +133,7 @@ class LoginVerifyView(APIView):
         request=s.LoginVerifyIn,
         responses={
             200: s.TokensOut,
-            **error_responses(
-                s400=CEREMONY_ERRORS,
-                s401=["unknown_credential", "device_revoked", "device_flagged", "possible_cloned_authenticator"],
-                s429=LIMITED,
-            ),
+            **error_responses(ChallengeInvalid, *PASSKEY_ASSERTION_ERRORS, DependencyUnavailable, validation=True),
         },
     )
     def post(self, request: Request) -> Response:
@@ -161,9 +159,7 @@ class RefreshView(APIView):
         request=s.RefreshIn,
         responses={
             200: s.TokensOut,
-            **error_responses(
-                s400=["validation_error"], s401=["refresh_token_invalid", "refresh_token_reused"], s429=LIMITED
-            ),
+            **error_responses(RefreshTokenInvalid, RefreshTokenReused, DependencyUnavailable, validation=True),
         },
     )
     def post(self, request: Request) -> Response:
@@ -179,7 +175,7 @@ class LogoutView(APIView):
         tags=["auth"],
         summary="End the current session",
         request=None,
-        responses={204: None, **error_responses(s401=AUTH_ERRORS)},
+        responses={204: None, **error_responses(DependencyUnavailable)},
     )
     def post(self, request: Request) -> Response:
         user, claims = authenticated_user(request), access_claims(request)
@@ -188,9 +184,7 @@ class LogoutView(APIView):
 
 
 class MeView(APIView):
-    @extend_schema(
-        tags=["me"], summary="The signed-in user", responses={200: s.UserOut, **error_responses(s401=AUTH_ERRORS)}
-    )
+    @extend_schema(tags=["me"], summary="The signed-in user", responses={200: s.UserOut})
     def get(self, request: Request) -> Response:
         return Response(s.UserOut(authenticated_user(request)).data)
 
@@ -200,7 +194,7 @@ class MeView(APIView):
         request=s.MeIn,
         responses={
             200: s.UserOut,
-            **error_responses(s400=["validation_error"], s401=AUTH_ERRORS, s409=["username_taken"]),
+            **error_responses(UsernameTaken, validation=True),
         },
     )
     def patch(self, request: Request) -> Response:
@@ -213,7 +207,7 @@ class MeView(APIView):
         tags=["me"],
         summary="Erase your account: tokens revoked, personal data destroyed, ledgers kept anonymous",
         request=None,
-        responses={200: s.EraseOut, **error_responses(s401=AUTH_ERRORS, s429=LIMITED)},
+        responses={200: s.EraseOut, **error_responses(DependencyUnavailable, throttled=True)},
     )
     def delete(self, request: Request) -> Response:
         user = authenticated_user(request)
@@ -225,7 +219,7 @@ class DeviceListView(APIView):
     @extend_schema(
         tags=["devices"],
         summary="Your passkeys",
-        responses={200: s.DeviceOut(many=True), **error_responses(s401=AUTH_ERRORS)},
+        responses={200: s.DeviceOut(many=True)},
     )
     def get(self, request: Request) -> Response:
         return Response(s.DeviceOut(selectors.device_list(user=authenticated_user(request)), many=True).data)
@@ -238,7 +232,7 @@ class DeviceAddOptionsView(APIView):
         tags=["devices"],
         summary="Start adding a passkey (a fresh ceremony bound to this session)",
         request=None,
-        responses={200: s.CeremonyOptionsOut, **error_responses(s401=AUTH_ERRORS, s429=LIMITED)},
+        responses={200: s.CeremonyOptionsOut, **error_responses(DependencyUnavailable)},
     )
     def post(self, request: Request) -> Response:
         user, claims = authenticated_user(request), access_claims(request)
@@ -254,7 +248,9 @@ class DeviceAddVerifyView(APIView):
         request=s.DeviceAddVerifyIn,
         responses={
             201: s.DeviceOut,
-            **error_responses(s400=CEREMONY_ERRORS, s401=AUTH_ERRORS, s409=["credential_exists"], s429=LIMITED),
+            **error_responses(
+                ChallengeInvalid, *PASSKEY_RESPONSE_ERRORS, DuplicateCredential, DependencyUnavailable, validation=True
+            ),
         },
     )
     def post(self, request: Request) -> Response:
@@ -277,7 +273,7 @@ class DeviceDetailView(APIView):
         request=s.DeviceRenameIn,
         responses={
             200: s.DeviceOut,
-            **error_responses(s400=["validation_error"], s401=AUTH_ERRORS, s404=["not_found"]),
+            **error_responses(NotFound, validation=True),
         },
     )
     def patch(self, request: Request, device_id: uuid.UUID) -> Response:
@@ -290,7 +286,7 @@ class DeviceDetailView(APIView):
     @extend_schema(
         tags=["devices"],
         summary="Revoke a passkey (and end its sessions)",
-        responses={200: s.DeviceOut, **error_responses(s401=AUTH_ERRORS, s404=["not_found"], s409=["last_device"])},
+        responses={200: s.DeviceOut, **error_responses(NotFound, LastDevice, DependencyUnavailable)},
     )
     def delete(self, request: Request, device_id: uuid.UUID) -> Response:
         return Response(s.DeviceOut(services.device_revoke(user=authenticated_user(request), device_id=device_id)).data)
@@ -300,7 +296,7 @@ class SessionListView(APIView):
     @extend_schema(
         tags=["sessions"],
         summary="Your active sessions",
-        responses={200: s.SessionOut(many=True), **error_responses(s401=AUTH_ERRORS)},
+        responses={200: s.SessionOut(many=True)},
     )
     def get(self, request: Request) -> Response:
         sessions = selectors.session_list(user=authenticated_user(request))
@@ -312,7 +308,7 @@ class SessionDetailView(APIView):
     @extend_schema(
         tags=["sessions"],
         summary="Revoke a session",
-        responses={204: None, **error_responses(s401=AUTH_ERRORS, s404=["not_found"])},
+        responses={204: None, **error_responses(NotFound, DependencyUnavailable)},
     )
     def delete(self, request: Request, session_id: uuid.UUID) -> Response:
         services.session_revoke(user=authenticated_user(request), session_id=session_id)
@@ -324,7 +320,7 @@ class SessionRevokeAllView(APIView):
         tags=["sessions"],
         summary="Log out everywhere",
         request=s.RevokeAllIn,
-        responses={200: s.RevokeAllOut, **error_responses(s400=["validation_error"], s401=AUTH_ERRORS)},
+        responses={200: s.RevokeAllOut, **error_responses(DependencyUnavailable, validation=True)},
     )
     def post(self, request: Request) -> Response:
         data = s.RevokeAllIn(data=request.data)
@@ -338,7 +334,7 @@ class RewardsView(APIView):
     @extend_schema(
         tags=["rewards"],
         summary="Points balance and referral code",
-        responses={200: s.RewardsOut, **error_responses(s401=AUTH_ERRORS)},
+        responses={200: s.RewardsOut},
     )
     def get(self, request: Request) -> Response:
         user = authenticated_user(request)
@@ -349,7 +345,7 @@ class RewardHistoryView(APIView):
     @extend_schema(
         tags=["rewards"],
         summary="Points history, newest first",
-        responses={200: s.RewardEntryOut(many=True), **error_responses(s401=AUTH_ERRORS)},
+        responses={200: s.RewardEntryOut(many=True)},
     )
     def get(self, request: Request) -> Response:
         from rest_framework.pagination import LimitOffsetPagination

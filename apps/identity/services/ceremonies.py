@@ -32,32 +32,44 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from apps.identity.errors import CeremonyError, ChallengeInvalid
+from apps.identity.errors import (
+    CeremonyError,
+    ChallengeInvalid,
+    ChallengeMismatch,
+    MalformedCredential,
+    OriginMismatch,
+    RpIdMismatch,
+    SignatureInvalid,
+    UnsupportedAlgorithm,
+    UserPresenceRequired,
+    UserVerificationRequired,
+    WrongCeremony,
+)
 from lykos.errors import DependencyUnavailable
 
 # Only P-256: the same key owns the user's smart account on-chain, which verifies P-256 (WebAuthn) signatures.
 SUPPORTED_ALGORITHMS = [COSEAlgorithmIdentifier.ECDSA_SHA_256]
 
-# py_webauthn says what failed in its message; these turn that into a stable code.
-_FAILURE_CODES = [
-    ("challenge was not expected", "challenge_mismatch", "The response answers a different challenge."),
-    ("client data origin", "origin_mismatch", "The response comes from an origin we do not serve."),
-    ("RP ID hash", "rp_id_mismatch", "The passkey belongs to another relying party."),
-    ("user was not verified", "user_verification_required", "The authenticator did not verify the user."),
-    ("not present", "user_presence_required", "The authenticator did not confirm user presence."),
-    ("Unsupported credential public key alg", "unsupported_algorithm", "Only ES256 (P-256) passkeys are accepted."),
-    ("client data type", "wrong_ceremony", "The response is for a different kind of ceremony."),
-    ("Could not verify authentication signature", "invalid_signature", "The signature does not verify."),
-    ("id and raw_id", "malformed_credential", "The credential id fields disagree."),
+# py_webauthn says what failed in its message; these turn that into a stable refusal.
+_FAILURES: list[tuple[str, type[CeremonyError], str | None]] = [
+    ("challenge was not expected", ChallengeMismatch, None),
+    ("client data origin", OriginMismatch, None),
+    ("RP ID hash", RpIdMismatch, None),
+    ("user was not verified", UserVerificationRequired, None),
+    ("not present", UserPresenceRequired, None),
+    ("Unsupported credential public key alg", UnsupportedAlgorithm, None),
+    ("client data type", WrongCeremony, None),
+    ("Could not verify authentication signature", SignatureInvalid, None),
+    ("id and raw_id", MalformedCredential, "The credential id fields disagree."),
 ]
 
 
 def _ceremony_error(exc: Exception) -> CeremonyError:
     message = str(exc)
-    for needle, code, text in _FAILURE_CODES:
+    for needle, error, text in _FAILURES:
         if needle.lower() in message.lower():
-            return CeremonyError(code, text)
-    return CeremonyError("malformed_credential", "The passkey response is malformed or incomplete.")
+            return error(text)
+    return MalformedCredential()
 
 
 @dataclass(frozen=True)
@@ -163,7 +175,7 @@ def registration_verify(*, credential: dict[str, Any], challenge: bytes) -> Veri
     except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
         raise _ceremony_error(exc) from exc
     if not isinstance(key, DecodedEC2PublicKey) or key.alg != COSEAlgorithmIdentifier.ECDSA_SHA_256 or len(key.x) != 32:
-        raise CeremonyError("unsupported_algorithm", "Only ES256 (P-256) passkeys are accepted.")
+        raise UnsupportedAlgorithm()
     transports = credential.get("response", {}).get("transports") or []
     return VerifiedPasskey(
         credential_id=verified.credential_id,
@@ -207,7 +219,7 @@ def credential_id_of(credential: Any) -> bytes:
             raise ValueError("id and rawId differ")
         return base64url_to_bytes(raw)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise CeremonyError("malformed_credential", "The passkey response is malformed or incomplete.") from exc
+        raise MalformedCredential() from exc
 
 
 def user_handle_of(credential: dict[str, Any]) -> bytes | None:
@@ -217,4 +229,4 @@ def user_handle_of(credential: dict[str, Any]) -> bytes | None:
     try:
         return base64url_to_bytes(handle)
     except (TypeError, ValueError) as exc:
-        raise CeremonyError("malformed_credential", "The user handle is not base64url.") from exc
+        raise MalformedCredential("The user handle is not base64url.") from exc

@@ -18,7 +18,14 @@ from django.utils import timezone
 from webauthn.helpers import base64url_to_bytes
 
 from apps.identity.audit import IdentityAuditEvent
-from apps.identity.errors import CeremonyError, DeviceFlagged, DeviceRevoked, PossibleClone, UnknownCredential
+from apps.identity.errors import (
+    ChallengeMismatch,
+    DeviceFlagged,
+    DeviceRevoked,
+    PossibleClone,
+    UnknownCredential,
+    UserHandleMismatch,
+)
 from apps.identity.models import Passkey, SecurityEvent, User
 from apps.identity.services import ceremonies
 from apps.identity.services.security_events import security_event_record
@@ -112,10 +119,10 @@ def _bindings_check(*, passkey: Passkey, credential: dict[str, Any], pending: ce
     """The challenge's user and the authenticator's user handle must both name the passkey's owner."""
     bound_user = pending.bound_to.get("user_id")
     if bound_user and bound_user != str(passkey.user_id):
-        raise CeremonyError("challenge_mismatch", "This challenge was issued for another user.")
+        raise ChallengeMismatch("This challenge was issued for another user.")
     handle = ceremonies.user_handle_of(credential)
     if handle is not None and handle != passkey.user_id.bytes:
-        raise CeremonyError("user_handle_mismatch", "The passkey's user handle names another user.")
+        raise UserHandleMismatch()
 
 
 def _sign_count_check(*, passkey: Passkey, reported: int) -> None:

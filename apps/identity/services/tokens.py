@@ -20,20 +20,13 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 
+from apps.identity.errors import TokenExpired, TokenInvalid
 from lykos.errors import DependencyUnavailable
 from lykos.keyring import Keyring
 
 KEYRING_SECRET = "jwt-signing-keys"
 ALGORITHM = "ES256"
 _keyring = Keyring(secret_name=KEYRING_SECRET, new_private_key=lambda: ec.generate_private_key(ec.SECP256R1()))
-
-
-class TokenInvalid(Exception):
-    code = "token_invalid"
-
-
-class TokenExpired(TokenInvalid):
-    code = "token_expired"
 
 
 @dataclass(frozen=True)
@@ -113,9 +106,9 @@ def access_token_decode(token: str) -> AccessClaims:
             options={"require": ["exp", "iat", "sub", "sid", "did", "jti"]},
         )
     except jwt.ExpiredSignatureError as exc:
-        raise TokenExpired("The access token has expired.") from exc
+        raise TokenExpired() from exc
     except jwt.PyJWTError as exc:
-        raise TokenInvalid("The access token is not valid.") from exc
+        raise TokenInvalid() from exc
     if claims.get("typ") != "access":
         raise TokenInvalid("Not an access token.")
     try:

@@ -11,26 +11,25 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.identity.errors import PASSKEY_ASSERTION_ERRORS
 from apps.identity.requests import authenticated_user
 from apps.identity.selectors import device_get
 from apps.paymaster import selectors, services
 from apps.paymaster.api.serializers import OwnerChangeIn, PreparedOut, PrepareIn, SignIn, TransactionOut
+from apps.paymaster.errors import (
+    PREPARE_ERRORS,
+    DeviceNotAccountOwner,
+    InvalidAddress,
+    InvalidAmount,
+    InvalidCalldata,
+    PrepareExpired,
+    TransactionNotSignable,
+)
 from apps.paymaster.models import Transaction
+from apps.security.errors import AccountFrozen
 from lykos.api import error_responses
 from lykos.errors import InvalidRequest, NotFound
-from lykos.idempotency import idempotent
-
-AUTH = ["not_authenticated", "token_invalid", "token_expired", "session_revoked"]
-PREPARE_400 = ["validation_error", "invalid_address", "invalid_amount", "invalid_calldata", "idempotency_key_invalid"]
-PREPARE_422 = [
-    "risk_blocked",
-    "sponsorship_refused",
-    "insufficient_funds",
-    "no_account",
-    "idempotency_key_reused",
-    "user_operation_invalid",
-    "user_operation_rejected",
-]
+from lykos.idempotency import IdempotencyInProgress, IdempotencyKeyReused, idempotent
 
 
 class TransactionListView(APIView):
@@ -42,12 +41,13 @@ class TransactionListView(APIView):
         responses={
             201: PreparedOut,
             **error_responses(
-                s400=PREPARE_400,
-                s401=AUTH,
-                s403=["account_frozen"],
-                s409=["sponsorship_changed", "idempotency_in_progress"],
-                s422=PREPARE_422,
-                s503=["chain_unavailable", "bundler_unavailable"],
+                InvalidAddress,
+                InvalidAmount,
+                InvalidCalldata,
+                *PREPARE_ERRORS,
+                IdempotencyInProgress,
+                IdempotencyKeyReused,
+                validation=True,
             ),
         },
     )
@@ -72,7 +72,7 @@ class TransactionListView(APIView):
             OpenApiParameter("status", str, enum=[s.value for s in Transaction.Status]),
             OpenApiParameter("chain_id", int),
         ],
-        responses={200: TransactionOut(many=True), **error_responses(s400=["validation_error"], s401=AUTH)},
+        responses={200: TransactionOut(many=True), **error_responses(validation=True)},
     )
     def get(self, request: Request) -> Response:
         status_filter = request.query_params.get("status")
@@ -93,7 +93,7 @@ class TransactionDetailView(APIView):
     @extend_schema(
         tags=["transactions"],
         summary="One transaction with its status and receipt data",
-        responses={200: TransactionOut, **error_responses(s401=AUTH, s404=["not_found"])},
+        responses={200: TransactionOut, **error_responses(NotFound)},
     )
     def get(self, request: Request, transaction_id: uuid.UUID) -> Response:
         tx = selectors.transaction_get(user=authenticated_user(request), transaction_id=transaction_id)
@@ -113,18 +113,15 @@ class TransactionSignView(APIView):
         responses={
             200: TransactionOut,
             **error_responses(
-                s400=[
-                    "validation_error",
-                    "challenge_mismatch",
-                    "invalid_signature",
-                    "malformed_credential",
-                    "origin_mismatch",
-                ],
-                s401=[*AUTH, "unknown_credential", "device_revoked", "device_flagged", "possible_cloned_authenticator"],
-                s403=["account_frozen"],
-                s404=["not_found"],
-                s409=["transaction_not_signable"],
-                s422=["prepare_expired", "device_not_account_owner"],
+                *PASSKEY_ASSERTION_ERRORS,
+                AccountFrozen,
+                NotFound,
+                TransactionNotSignable,
+                PrepareExpired,
+                DeviceNotAccountOwner,
+                IdempotencyInProgress,
+                IdempotencyKeyReused,
+                validation=True,
             ),
         },
     )
@@ -148,9 +145,7 @@ class DeviceOwnerChangeView(APIView):
         request=OwnerChangeIn,
         responses={
             201: PreparedOut,
-            **error_responses(
-                s400=["validation_error"], s401=AUTH, s403=["account_frozen"], s404=["not_found"], s422=PREPARE_422
-            ),
+            **error_responses(*PREPARE_ERRORS, validation=True),
         },
     )
     def post(self, request: Request, device_id: uuid.UUID) -> Response:

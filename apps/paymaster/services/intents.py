@@ -9,6 +9,7 @@ from eth_abi import encode
 from eth_utils import function_signature_to_4byte_selector, is_checksum_address, is_hex_address, to_checksum_address
 
 from apps.chain.userops import Call
+from apps.paymaster.errors import InvalidAddress, InvalidAmount, InvalidCalldata
 from lykos.errors import InvalidRequest
 
 UINT256_MAX = 2**256 - 1
@@ -19,32 +20,30 @@ ERC20_TRANSFER = function_signature_to_4byte_selector("transfer(address,uint256)
 NATIVE = "native"
 
 
-def _invalid(field: str, message: str, code: str = "validation_error") -> InvalidRequest:
-    error = InvalidRequest(message, details={"fields": {field: [message]}})
-    error.code = code
-    return error
+def _invalid(field: str, message: str, error: type[InvalidRequest] = InvalidRequest) -> InvalidRequest:
+    return error(message, details={"fields": {field: [message]}})
 
 
 def parse_address(value: Any, field: str) -> str:
     """EIP-55: mixed case must carry a valid checksum; all-lower/upper is accepted and checksummed."""
     if not isinstance(value, str) or not is_hex_address(value):
-        raise _invalid(field, "Not an address.", "invalid_address")
+        raise _invalid(field, "Not an address.", InvalidAddress)
     body = value[2:]
     if body != body.lower() and body != body.upper() and not is_checksum_address(value):
-        raise _invalid(field, "Address checksum (EIP-55) does not match.", "invalid_address")
+        raise _invalid(field, "Address checksum (EIP-55) does not match.", InvalidAddress)
     return to_checksum_address(value)
 
 
 def parse_amount(value: Any, field: str, *, allow_zero: bool = False) -> int:
     """Base units as a decimal string (or an integer): never floats, never negative, at most uint256."""
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise _invalid(field, "Amounts are integers in base units, as a decimal string.", "invalid_amount")
+        raise _invalid(field, "Amounts are integers in base units, as a decimal string.", InvalidAmount)
     text = str(value)
     if not text.isdigit():
-        raise _invalid(field, "Amounts are integers in base units, as a decimal string.", "invalid_amount")
+        raise _invalid(field, "Amounts are integers in base units, as a decimal string.", InvalidAmount)
     amount = int(text)
     if amount > UINT256_MAX or (amount == 0 and not allow_zero):
-        raise _invalid(field, "Amount must be positive and fit in uint256.", "invalid_amount")
+        raise _invalid(field, "Amount must be positive and fit in uint256.", InvalidAmount)
     return amount
 
 
@@ -52,10 +51,10 @@ def parse_calldata(value: Any, field: str) -> bytes:
     if value in (None, "", "0x"):
         return b""
     if not isinstance(value, str) or not _HEX.match(value):
-        raise _invalid(field, "Calldata is 0x-prefixed hex with whole bytes.", "invalid_calldata")
+        raise _invalid(field, "Calldata is 0x-prefixed hex with whole bytes.", InvalidCalldata)
     data = bytes.fromhex(value[2:])
     if len(data) > MAX_CALLDATA_BYTES:
-        raise _invalid(field, "Calldata is too large.", "invalid_calldata")
+        raise _invalid(field, "Calldata is too large.", InvalidCalldata)
     return data
 
 

@@ -25,21 +25,16 @@ from apps.security.api.serializers import (
     ScanTransactionIn,
     ScanUserOperationIn,
 )
+from apps.security.errors import SimulationUnavailable
 from lykos.api import error_responses
-from lykos.errors import NotFound
+from lykos.errors import Conflict, NotFound
 
 if TYPE_CHECKING:
     from apps.chain.models import Account
     from apps.identity.models import Passkey, Session
 
-_AUTH_ERRORS = {"s401": ["not_authenticated", "token_invalid", "token_expired", "session_revoked"]}
-_SCAN_ERRORS = error_responses(
-    s400=["validation_error", "malformed_request"],
-    **_AUTH_ERRORS,
-    s404=["not_found"],
-    s429=["rate_limited"],
-    s503=["simulation_unavailable", "chain_unavailable", "dependency_unavailable"],
-)
+# A scan needs the simulator; a chain that cannot be read makes it unavailable too (services.scans).
+_SCAN_ERRORS = error_responses(NotFound, SimulationUnavailable, validation=True)
 
 
 def _own_account(request: Request, chain_id: int) -> Account:
@@ -162,9 +157,7 @@ class FeedbackView(APIView):
         request=FeedbackIn,
         responses={
             201: FeedbackOut,
-            **error_responses(
-                s400=["validation_error"], **_AUTH_ERRORS, s404=["not_found"], s409=["conflict"], s429=["rate_limited"]
-            ),
+            **error_responses(NotFound, Conflict, validation=True),
         },
     )
     def post(self, request: Request) -> Response:
@@ -184,7 +177,7 @@ class SimulationDetailView(APIView):
     @extend_schema(
         tags=["security"],
         summary="One of your stored scans with its verdict",
-        responses={200: ScanOut, **error_responses(**_AUTH_ERRORS, s404=["not_found"])},
+        responses={200: ScanOut, **error_responses(NotFound)},
     )
     def get(self, request: Request, simulation_id: str) -> Response:
         simulation = selectors.simulation_get(user=authenticated_user(request), simulation_id=simulation_id)

@@ -16,21 +16,32 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.identity.errors import UsernameTaken
 from apps.identity.requests import access_claims, authenticated_user
 from apps.social_profile import selectors
 from apps.social_profile.api import serializers as s
-from apps.social_profile.errors import CsrfFailed
+from apps.social_profile.errors import (
+    ChannelTaken,
+    CsrfFailed,
+    DocumentReviewPending,
+    ExportGone,
+    ExportNotReady,
+    MediaNotReady,
+    PlatformNotFound,
+    UploadNotAllowed,
+    UploadStateInvalid,
+    VerificationExhausted,
+    VerificationInvalid,
+)
 from apps.social_profile.services import media as media_services
 from apps.social_profile.services import platforms as platform_services
 from apps.social_profile.services import privacy as privacy_services
 from apps.social_profile.services import profile as profile_services
 from apps.social_profile.services import verification as verification_services
 from lykos.api import error_responses
-from lykos.errors import NotFound
+from lykos.errors import DependencyUnavailable, NotFound
 from lykos.ratelimit import ratelimit_hit
 
-AUTH_ERRORS = ["not_authenticated", "token_invalid", "token_expired", "session_revoked", "account_disabled"]
-OTP_ERRORS = {"s429": ["rate_limited"], "s503": ["dependency_unavailable"]}
 SESSION_BACKEND = "apps.social_profile.backends.PasskeySessionBackend"
 
 
@@ -43,7 +54,7 @@ class ProfileView(APIView):
     @extend_schema(
         tags=["profile"],
         summary="Your social profile, every field with its visibility",
-        responses={200: s.ProfileOut, **error_responses(s401=AUTH_ERRORS)},
+        responses={200: s.ProfileOut},
     )
     def get(self, request: Request) -> Response:
         return Response(s.ProfileOut(selectors.profile_get_or_default(user=authenticated_user(request))).data)
@@ -54,12 +65,7 @@ class ProfileView(APIView):
         request=s.ProfileIn,
         responses={
             200: s.ProfileOut,
-            **error_responses(
-                s400=["validation_error"],
-                s401=AUTH_ERRORS,
-                s404=["not_found"],
-                s409=["username_taken", "media_not_ready"],
-            ),
+            **error_responses(NotFound, UsernameTaken, MediaNotReady, validation=True),
         },
     )
     def patch(self, request: Request) -> Response:
@@ -79,7 +85,7 @@ class PublicProfileView(APIView):
     @extend_schema(
         tags=["profile"],
         summary="A public profile by username (only the fields its owner made public)",
-        responses={200: s.PublicProfileOut, **error_responses(s404=["not_found"], s429=["rate_limited"])},
+        responses={200: s.PublicProfileOut, **error_responses(NotFound)},
     )
     def get(self, request: Request, username: str) -> Response:
         profile = selectors.profile_public_get(username=username)
@@ -95,7 +101,7 @@ class UploadView(APIView):
         request=s.UploadIn,
         responses={
             201: s.UploadOut,
-            **error_responses(s400=["validation_error", "upload_not_allowed"], s401=AUTH_ERRORS),
+            **error_responses(UploadNotAllowed, validation=True),
         },
     )
     def post(self, request: Request) -> Response:
@@ -109,7 +115,7 @@ class MediaDetailView(APIView):
     @extend_schema(
         tags=["media"],
         summary="An upload's status (and a short-lived URL once a clean image)",
-        responses={200: s.MediaOut, **error_responses(s401=AUTH_ERRORS, s404=["not_found"])},
+        responses={200: s.MediaOut, **error_responses(NotFound)},
     )
     def get(self, request: Request, media_id: uuid.UUID) -> Response:
         asset = selectors.media_get(owner=authenticated_user(request), asset_id=media_id)
@@ -125,7 +131,7 @@ class MediaConfirmView(APIView):
         request=None,
         responses={
             202: s.MediaOut,
-            **error_responses(s401=AUTH_ERRORS, s404=["not_found"], s409=["upload_state_invalid"]),
+            **error_responses(NotFound, UploadStateInvalid),
         },
     )
     def post(self, request: Request, media_id: uuid.UUID) -> Response:
@@ -139,7 +145,7 @@ class DocumentContentView(APIView):
         summary="Your verification document, decrypted (owner only)",
         responses={
             (200, "application/octet-stream"): OpenApiResponse(description="The document's bytes."),
-            **error_responses(s401=AUTH_ERRORS, s404=["not_found"]),
+            **error_responses(NotFound, DependencyUnavailable),
         },
     )
     def get(self, request: Request, media_id: uuid.UUID) -> HttpResponse:
@@ -161,7 +167,7 @@ class EmailStartView(_OtpView):
         request=s.EmailStartIn,
         responses={
             201: s.ChallengeOut,
-            **error_responses(s400=["validation_error"], s401=AUTH_ERRORS, s409=["channel_taken"], **OTP_ERRORS),
+            **error_responses(ChannelTaken, DependencyUnavailable, validation=True, throttled=True),
         },
     )
     def post(self, request: Request) -> Response:
@@ -180,7 +186,7 @@ class PhoneStartView(_OtpView):
         request=s.PhoneStartIn,
         responses={
             201: s.ChallengeOut,
-            **error_responses(s400=["validation_error"], s401=AUTH_ERRORS, s409=["channel_taken"], **OTP_ERRORS),
+            **error_responses(ChannelTaken, DependencyUnavailable, validation=True, throttled=True),
         },
     )
     def post(self, request: Request) -> Response:
@@ -200,11 +206,12 @@ class ConfirmView(_OtpView):
         responses={
             200: s.BadgeOut,
             **error_responses(
-                s400=["validation_error", "verification_invalid"],
-                s401=AUTH_ERRORS,
-                s409=["channel_taken"],
-                s422=["verification_attempts_exhausted"],
-                **OTP_ERRORS,
+                VerificationInvalid,
+                ChannelTaken,
+                VerificationExhausted,
+                DependencyUnavailable,
+                validation=True,
+                throttled=True,
             ),
         },
     )
@@ -226,7 +233,7 @@ class LinkConfirmView(_OtpView):
         request=s.LinkConfirmIn,
         responses={
             200: s.BadgeOut,
-            **error_responses(s400=["validation_error", "verification_invalid"], s409=["channel_taken"], **OTP_ERRORS),
+            **error_responses(VerificationInvalid, ChannelTaken, DependencyUnavailable, validation=True),
         },
     )
     def post(self, request: Request) -> Response:
@@ -242,7 +249,7 @@ class IdentityReviewView(APIView):
         request=s.IdentityReviewIn,
         responses={
             201: s.IdentityReviewOut,
-            **error_responses(s400=["validation_error"], s401=AUTH_ERRORS, s404=["not_found"], s409=["review_pending"]),
+            **error_responses(NotFound, DocumentReviewPending, validation=True),
         },
     )
     def post(self, request: Request) -> Response:
@@ -256,7 +263,7 @@ class BadgeListView(APIView):
     @extend_schema(
         tags=["verification"],
         summary="Your current badges",
-        responses={200: s.BadgeOut(many=True), **error_responses(s401=AUTH_ERRORS)},
+        responses={200: s.BadgeOut(many=True)},
     )
     def get(self, request: Request) -> Response:
         return Response(s.BadgeOut(selectors.badge_current_list(user=authenticated_user(request)), many=True).data)
@@ -266,7 +273,7 @@ class PlatformListView(APIView):
     @extend_schema(
         tags=["platforms"],
         summary="Platforms you authorized: what each can read and when it last read",
-        responses={200: s.PlatformOut(many=True), **error_responses(s401=AUTH_ERRORS)},
+        responses={200: s.PlatformOut(many=True)},
     )
     def get(self, request: Request) -> Response:
         return Response(s.PlatformOut(selectors.platform_list(user=authenticated_user(request)), many=True).data)
@@ -276,7 +283,7 @@ class PlatformDetailView(APIView):
     @extend_schema(
         tags=["platforms"],
         summary="Revoke a platform's access (its tokens stop working at once)",
-        responses={204: None, **error_responses(s401=AUTH_ERRORS, s404=["not_found"])},
+        responses={204: None, **error_responses(PlatformNotFound)},
     )
     def delete(self, request: Request, client_id: str) -> Response:
         platform_services.platform_revoke(user=authenticated_user(request), client_id=client_id)
@@ -287,7 +294,7 @@ class DataAccessListView(APIView):
     @extend_schema(
         tags=["platforms"],
         summary="Your data-access log: every read of your data by a platform, newest first",
-        responses={200: s.DataAccessOut(many=True), **error_responses(s401=AUTH_ERRORS)},
+        responses={200: s.DataAccessOut(many=True)},
     )
     def get(self, request: Request) -> Response:
         paginator = LimitOffsetPagination()
@@ -301,7 +308,7 @@ class ExportView(APIView):
         tags=["privacy"],
         summary="Request an export of everything held about you (built in the background)",
         request=None,
-        responses={202: s.ExportOut, **error_responses(s401=AUTH_ERRORS, s429=["rate_limited"])},
+        responses={202: s.ExportOut},
     )
     def post(self, request: Request) -> Response:
         export = privacy_services.export_request(user=authenticated_user(request))
@@ -312,7 +319,7 @@ class ExportDetailView(APIView):
     @extend_schema(
         tags=["privacy"],
         summary="An export's status",
-        responses={200: s.ExportOut, **error_responses(s401=AUTH_ERRORS, s404=["not_found"])},
+        responses={200: s.ExportOut, **error_responses(NotFound)},
     )
     def get(self, request: Request, export_id: uuid.UUID) -> Response:
         export = selectors.export_get(user=authenticated_user(request), export_id=export_id)
@@ -327,7 +334,7 @@ class ExportDownloadView(APIView):
         summary="Download an export's JSON archive (once)",
         responses={
             (200, "application/json"): OpenApiResponse(description="The archive."),
-            **error_responses(s401=AUTH_ERRORS, s404=["not_found"], s409=["export_not_ready"], s410=["export_gone"]),
+            **error_responses(NotFound, ExportNotReady, ExportGone),
         },
     )
     def get(self, request: Request, export_id: uuid.UUID) -> HttpResponse:
@@ -349,7 +356,7 @@ class BrowserSessionView(APIView):
         request=None,
         responses={
             200: s.BrowserSessionOut,
-            **error_responses(s401=AUTH_ERRORS, s403=["csrf_failed"], s429=["rate_limited"]),
+            **error_responses(CsrfFailed),
         },
     )
     def post(self, request: Request) -> Response:
