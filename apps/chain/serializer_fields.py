@@ -68,9 +68,9 @@ class QuantityField(_EvmField):
 
 @extend_schema_field({"type": "string", "pattern": values.HEX_BYTES_PATTERN, "example": "0x"})
 class HexBytesField(_EvmField):
-    """0x-prefixed hex with whole bytes, as `bytes` in Python."""
+    """0x-prefixed hex with whole bytes, as `bytes` in Python; `max_bytes=None` leaves the limit to the body's."""
 
-    def __init__(self, *, max_bytes: int = values.MAX_CALLDATA_BYTES, **kwargs: Any) -> None:
+    def __init__(self, *, max_bytes: int | None = values.MAX_CALLDATA_BYTES, **kwargs: Any) -> None:
         self.max_bytes = max_bytes
         super().__init__(**kwargs)
 

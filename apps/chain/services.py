@@ -7,14 +7,14 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from eth_utils import is_address, to_checksum_address
+from eth_utils import to_checksum_address
 
 from apps.chain.audit import ChainAuditEvent
 from apps.chain.clients import BundlerClient, NodeClient, get_node_client
-from apps.chain.errors import ChainUnavailable
+from apps.chain.errors import ChainUnavailable, evm_value_refused
 from apps.chain.models import Account, Chain, Token
+from apps.chain.values import EvmValueError, address_parse
 from lykos.audit.services import audit_record
-from lykos.errors import InvalidRequest
 
 logger = logging.getLogger(__name__)
 
@@ -25,9 +25,10 @@ DEFAULT_ACCOUNT_SALT = 0
 def _address(value: str, field: str) -> str:
     if not value:
         return ""
-    if not is_address(value):
-        raise InvalidRequest(f"{field} is not an address.", details={"fields": {field: ["invalid"]}})
-    return to_checksum_address(value)
+    try:
+        return address_parse(value)
+    except EvmValueError as exc:
+        raise evm_value_refused(exc, field=field) from exc
 
 
 @transaction.atomic
