@@ -12,6 +12,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from apps.identity.audit import IdentityAuditEvent
 from apps.identity.errors import ChallengeInvalid, DuplicateCredential, LastDevice
 from apps.identity.models import Passkey, RewardEntry, Session, User
 from apps.identity.services import ceremonies
@@ -76,7 +77,9 @@ def device_add_complete(
     with transaction.atomic():
         User.objects.select_for_update().get(pk=user.pk)
         passkey = passkey_create(user=user, verified=verified, name=device_name)
-        audit_record(event_type="device.added", actor=user, subject=passkey, new_values={"name": passkey.name})
+        audit_record(
+            event_type=IdentityAuditEvent.DEVICE_ADDED, actor=user, subject=passkey, new_values={"name": passkey.name}
+        )
         if user.passkeys.count() >= 2:
             reward_credit(user=user, kind=RewardEntry.Kind.SECOND_DEVICE, reference=f"user:{user.id}")
         transaction.on_commit(lambda: device_added.send(sender=Passkey, passkey=passkey))
@@ -100,7 +103,7 @@ def device_rename(*, user: User, device_id: uuid.UUID, name: str) -> Passkey:
     device.name = name[:64]
     device.save(update_fields=["name"])
     audit_record(
-        event_type="device.renamed",
+        event_type=IdentityAuditEvent.DEVICE_RENAMED,
         actor=user,
         subject=device,
         old_values={"name": old},
@@ -131,7 +134,7 @@ def _device_mark_revoked(*, device: Passkey, actor: User) -> None:
     device.revoked_at = timezone.now()
     device.save(update_fields=["status", "revoked_at"])
     audit_record(
-        event_type="device.revoked",
+        event_type=IdentityAuditEvent.DEVICE_REVOKED,
         actor=actor,
         subject=device,
         old_values={"status": old_status},

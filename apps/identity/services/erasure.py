@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from apps.identity.audit import IdentityAuditEvent
 from apps.identity.models import Passkey, Session, User
 from apps.identity.services.sessions import session_revoke_all
 from apps.identity.signals import user_erasing
@@ -23,7 +24,7 @@ def user_erase(*, user: User) -> dict[str, int]:
         counts.update(erased or {})
     counts["sessions"] = session_revoke_all(user=locked)
     counts["passkeys"] = _identity_data_erase(user=locked)
-    audit_record(event_type="user.erased", actor=locked, subject=locked, new_values=counts)
+    audit_record(event_type=IdentityAuditEvent.USER_ERASED, actor=locked, subject=locked, new_values=counts)
     return counts
 
 

@@ -16,6 +16,7 @@ from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from apps.identity.audit import IdentityAuditEvent
 from apps.identity.errors import CeremonyError, DeviceFlagged, DeviceRevoked, PossibleClone, UnknownCredential
 from apps.identity.models import Passkey, SecurityEvent, User
 from apps.identity.services import ceremonies
@@ -130,7 +131,7 @@ def _possible_clone_flag(*, passkey: Passkey, reported: int) -> None:
         locked.flagged_reason = f"sign count went from {locked.sign_count} to {reported}"
         locked.save(update_fields=["status", "flagged_reason"])
         audit_record(
-            event_type="device.flagged",
+            event_type=IdentityAuditEvent.DEVICE_FLAGGED,
             actor_type="system",
             subject=locked,
             old_values={"status": Passkey.Status.ACTIVE, "sign_count": locked.sign_count},

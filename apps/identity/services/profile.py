@@ -6,6 +6,7 @@ import re
 
 from django.db import IntegrityError, transaction
 
+from apps.identity.audit import IdentityAuditEvent
 from apps.identity.errors import UsernameTaken
 from apps.identity.models import User
 from lykos.audit.services import audit_record
@@ -56,5 +57,7 @@ def profile_update(*, user: User, display_name: str | None = None, username: str
         raise UsernameTaken() from exc
     new = {"display_name": locked.display_name, "username": locked.username}
     if new != old:
-        audit_record(event_type="profile.updated", actor=locked, subject=locked, old_values=old, new_values=new)
+        audit_record(
+            event_type=IdentityAuditEvent.PROFILE_UPDATED, actor=locked, subject=locked, old_values=old, new_values=new
+        )
     return locked

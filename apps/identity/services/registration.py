@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from apps.identity.audit import IdentityAuditEvent
 from apps.identity.errors import InvalidReferralCode, UsernameTaken
 from apps.identity.models import RewardEntry, User
 from apps.identity.services import ceremonies
@@ -69,8 +70,12 @@ def registration_complete(
             referrer=referrer,
         )
         passkey = passkey_create(user=user, verified=verified, name=device_name)
-        audit_record(event_type="user.registered", actor=user, subject=user, new_values={"username": username})
-        audit_record(event_type="device.added", actor=user, subject=passkey, new_values={"name": passkey.name})
+        audit_record(
+            event_type=IdentityAuditEvent.USER_REGISTERED, actor=user, subject=user, new_values={"username": username}
+        )
+        audit_record(
+            event_type=IdentityAuditEvent.DEVICE_ADDED, actor=user, subject=passkey, new_values={"name": passkey.name}
+        )
         _signup_rewards_credit(user=user, referrer=referrer)
         user_registered.send(sender=User, user=user, passkey=passkey)
         return session_open(user=user, device=passkey, ip_address=ip_address, user_agent=user_agent)

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps.identity.audit import IdentityAuditEvent
 from apps.identity.errors import RefreshTokenInvalid, RefreshTokenReused
 from apps.identity.models import Passkey, RefreshToken, SecurityEvent, Session, User
 from apps.identity.services import tokens
@@ -51,7 +52,7 @@ def session_open(*, user: User, device: Passkey, ip_address: str | None, user_ag
         user=user, device=device, ip_address=ip_address, user_agent=(user_agent or "")[:256]
     )
     audit_record(
-        event_type="session.created",
+        event_type=IdentityAuditEvent.SESSION_CREATED,
         actor=user,
         subject=session,
         new_values={"device": str(device.id), "user_agent": session.user_agent},
@@ -67,7 +68,7 @@ def sessions_end(*, session_ids: list[uuid.UUID], reason: str, actor: User | Non
     Session.objects.filter(id__in=session_ids, revoked_at__isnull=True).update(revoked_at=now, revoke_reason=reason)
     for session in Session.objects.filter(id__in=session_ids):
         audit_record(
-            event_type="session.revoked",
+            event_type=IdentityAuditEvent.SESSION_REVOKED,
             actor=actor,
             actor_type=None if actor else "system",
             subject=session,

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from apps.social_profile.adapters.clamav import get_scanner
 from apps.social_profile.adapters.storage import get_media_storage
+from apps.social_profile.audit import SocialProfileAuditEvent
 from apps.social_profile.errors import UploadNotAllowed, UploadStateInvalid
 from apps.social_profile.models import MediaAsset
 from apps.social_profile.services.media_checks import (
@@ -90,7 +91,7 @@ def _reject(asset: MediaAsset, reason: str, **details: Any) -> MediaAsset:
     asset.processed_at = timezone.now()
     asset.save(update_fields=["status", "rejection_reason", "processed_at"])
     audit_record(
-        event_type="media.rejected",
+        event_type=SocialProfileAuditEvent.MEDIA_REJECTED,
         actor_type="system",
         subject=asset,
         new_values={"reason": reason, "kind": asset.kind, **details},
@@ -178,7 +179,10 @@ def media_document_read_by_staff(*, staff: Any, asset_id: uuid.UUID) -> tuple[by
     if asset is None:
         raise NotFound("No such document.")
     audit_record(
-        event_type="media.document_viewed", actor=staff, subject=asset, new_values={"owner": str(asset.owner_id)}
+        event_type=SocialProfileAuditEvent.MEDIA_DOCUMENT_VIEWED,
+        actor=staff,
+        subject=asset,
+        new_values={"owner": str(asset.owner_id)},
     )
     return _document_bytes(asset), asset.stored_content_type
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_grant_model, get_id_token_model, get_refresh_token_model
 from prometheus_client import Counter
 
+from apps.social_profile.audit import SocialProfileAuditEvent
 from apps.social_profile.errors import PlatformNotFound
 from apps.social_profile.models import ConsentGrant, DataAccessLog, PlatformRules, PlatformUsage
 from lykos.audit.services import audit_record
@@ -71,7 +72,7 @@ def consent_grant_record(
     grant.updated_at = now
     grant.save()
     audit_record(
-        event_type="oauth.consent_granted",
+        event_type=SocialProfileAuditEvent.OAUTH_CONSENT_GRANTED,
         actor=user,
         subject=grant,
         old_values=old,
@@ -96,7 +97,7 @@ def platform_revoke(*, user: Any, client_id: str) -> None:
     grant.revoked_at = timezone.now()
     grant.save(update_fields=["revoked_at"])
     audit_record(
-        event_type="oauth.platform_revoked",
+        event_type=SocialProfileAuditEvent.OAUTH_PLATFORM_REVOKED,
         actor=user,
         subject=grant,
         old_values={"granted_scopes": grant.granted_scopes.split()},
@@ -142,7 +143,7 @@ def data_access_record(*, user: Any, application: Any, endpoint: str, scopes: li
     )
     ConsentGrant.objects.filter(user=user, application=application).update(last_read_at=now)
     audit_record(
-        event_type="oauth.data_read",
+        event_type=SocialProfileAuditEvent.OAUTH_DATA_READ,
         actor=application.client_id,
         actor_type="platform",
         subject=user,
@@ -179,7 +180,7 @@ def platform_ratelimit_hit(*, application: Any) -> None:
 
 def browser_session_opened(*, user: Any, identity_session_id: Any) -> None:
     audit_record(
-        event_type="oauth.browser_session_opened",
+        event_type=SocialProfileAuditEvent.OAUTH_BROWSER_SESSION_OPENED,
         actor=user,
         subject=user,
         new_values={"from_session": str(identity_session_id)},

@@ -13,6 +13,7 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.social_profile.audit import SocialProfileAuditEvent
 from apps.social_profile.errors import ExportGone, ExportNotReady
 from apps.social_profile.models import (
     Badge,
@@ -106,7 +107,9 @@ def export_request(*, user: Any) -> DataExport:
 
     with transaction.atomic():
         export = DataExport.objects.create(user=user)
-        audit_record(event_type="privacy.export_requested", actor=user, subject=export, new_values={})
+        audit_record(
+            event_type=SocialProfileAuditEvent.PRIVACY_EXPORT_REQUESTED, actor=user, subject=export, new_values={}
+        )
         transaction.on_commit(lambda: enqueue("build_export_task", str(export.pk)))
     return export
 
@@ -138,7 +141,9 @@ def export_download(*, user: Any, export_id: uuid.UUID) -> str:
     export.status = DataExport.Status.DOWNLOADED
     export.downloaded_at = timezone.now()
     export.save(update_fields=["archive", "status", "downloaded_at"])
-    audit_record(event_type="privacy.export_downloaded", actor=user, subject=export, new_values={})
+    audit_record(
+        event_type=SocialProfileAuditEvent.PRIVACY_EXPORT_DOWNLOADED, actor=user, subject=export, new_values={}
+    )
     return archive
 
 
@@ -156,5 +161,7 @@ def social_data_erase(*, user: Any) -> dict[str, int]:
     counts["identity_reviews"] = IdentityReview.objects.filter(user=user).delete()[0]
     counts["profiles"] = Profile.objects.filter(user=user).delete()[0]
     counts["exports"] = DataExport.objects.filter(user=user).delete()[0]
-    audit_record(event_type="privacy.social_data_erased", actor=user, subject=user, new_values=counts)
+    audit_record(
+        event_type=SocialProfileAuditEvent.PRIVACY_SOCIAL_DATA_ERASED, actor=user, subject=user, new_values=counts
+    )
     return counts

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.identity import services as identity_services
+from apps.social_profile.audit import SocialProfileAuditEvent
 from apps.social_profile.errors import MediaNotReady
 from apps.social_profile.models import MediaAsset, Profile
 from apps.social_profile.models.profile import VISIBILITY_FIELDS, Visibility, default_visibility
@@ -79,7 +80,7 @@ def profile_update(
     if changed:
         # Field names and visibility only: the bio and links themselves stay out of the append-only log.
         audit_record(
-            event_type="profile.social_updated",
+            event_type=SocialProfileAuditEvent.PROFILE_SOCIAL_UPDATED,
             actor=user,
             subject=profile,
             old_values={"visibility": before["visibility"]},

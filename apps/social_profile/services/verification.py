@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.social_profile.adapters.sms import SmsError, get_sms_sender
+from apps.social_profile.audit import SocialProfileAuditEvent
 from apps.social_profile.errors import (
     ChannelTaken,
     DocumentReviewPending,
@@ -180,7 +181,7 @@ def badge_grant(*, user: Any, kind: str, method: str, actor: Any = None) -> Badg
         expires_at=now + timedelta(days=settings.VERIFICATION_BADGE_DAYS),
     )
     audit_record(
-        event_type="badge.granted",
+        event_type=SocialProfileAuditEvent.BADGE_GRANTED,
         actor=actor or user,
         subject=badge,
         new_values={"user": str(user.pk), "kind": kind, "method": method},
@@ -200,7 +201,9 @@ def identity_review_request(*, user: Any, document_id: uuid.UUID) -> IdentityRev
             review = IdentityReview.objects.create(user=user, document=document)
     except IntegrityError as exc:
         raise DocumentReviewPending() from exc
-    audit_record(event_type="identity_review.requested", actor=user, subject=review, new_values={})
+    audit_record(
+        event_type=SocialProfileAuditEvent.IDENTITY_REVIEW_REQUESTED, actor=user, subject=review, new_values={}
+    )
     return review
 
 
@@ -219,7 +222,11 @@ def identity_review_decide(*, reviewer: Any, review_id: int, approve: bool, note
     review.note = note[:200]
     review.save(update_fields=["status", "reviewer", "reviewed_at", "note"])
     audit_record(
-        event_type=f"identity_review.{review.status}",
+        event_type=(
+            SocialProfileAuditEvent.IDENTITY_REVIEW_APPROVED
+            if approve
+            else SocialProfileAuditEvent.IDENTITY_REVIEW_REJECTED
+        ),
         actor=reviewer,
         subject=review,
         old_values={"status": IdentityReview.Status.PENDING},
