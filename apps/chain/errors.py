@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from lykos.errors import DependencyUnavailable, RuleRefused
+from apps.chain import values
+from lykos.errors import DependencyUnavailable, InvalidRequest, RuleRefused
 
 _AA_CODE = re.compile(r"\b(AA\d\d)\b")
 
@@ -114,3 +115,59 @@ _BY_CODE = {code: cls for cls in BUNDLER_ERRORS for code in cls.rpc_codes}
 
 def bundler_error(*, rpc_code: int, message: str, data: Any = None) -> BundlerError:
     return _BY_CODE.get(rpc_code, BundlerError)(message, rpc_code=rpc_code, data=data)
+
+
+# --- EVM values that break the rules of apps.chain.values, where a refusal names its own code -----------------
+
+
+class InvalidAddress(InvalidRequest):
+    code = values.INVALID_ADDRESS
+    default_message = "Not an address."
+
+
+class InvalidAmount(InvalidRequest):
+    code = values.INVALID_AMOUNT
+    default_message = "Amounts are integers in base units, as a decimal string."
+
+
+class InvalidCalldata(InvalidRequest):
+    code = values.INVALID_CALLDATA
+    default_message = "Calldata is 0x-prefixed hex with whole bytes."
+
+
+class InvalidHexBytes(InvalidRequest):
+    code = values.INVALID_HEX
+    default_message = "Expected 0x-prefixed hex with whole bytes."
+
+
+class InvalidHash(InvalidRequest):
+    code = values.INVALID_HASH
+    default_message = "Expected 0x and 64 hex digits."
+
+
+class InvalidQuantity(InvalidRequest):
+    code = values.INVALID_QUANTITY
+    default_message = "A quantity is 0x-hex."
+
+
+class InvalidChainId(InvalidRequest):
+    code = values.INVALID_CHAIN_ID
+    default_message = "A chain id is a positive integer."
+
+
+EVM_VALUE_ERRORS: tuple[type[InvalidRequest], ...] = (
+    InvalidAddress,
+    InvalidAmount,
+    InvalidCalldata,
+    InvalidHexBytes,
+    InvalidHash,
+    InvalidQuantity,
+    InvalidChainId,
+)
+_EVM_BY_CODE = {cls.code: cls for cls in EVM_VALUE_ERRORS}
+
+
+def evm_value_refused(error: values.EvmValueError, *, field: str) -> InvalidRequest:
+    """The API refusal for a value a service parsed itself (a serializer field reports through DRF instead):
+    the rule's own code at the top, and the field it was found in, as a serializer would name it."""
+    return _EVM_BY_CODE[error.code](error.message, details={"fields": {field: [error.message]}})

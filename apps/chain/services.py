@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
-from eth_utils import is_address, to_checksum_address
+from eth_utils import to_checksum_address
 
 from apps.chain.audit import ChainAuditEvent
 from apps.chain.clients import BundlerClient, NodeClient, get_node_client
-from apps.chain.errors import ChainUnavailable
+from apps.chain.errors import ChainUnavailable, evm_value_refused
 from apps.chain.models import Account, Chain, Token
+from apps.chain.values import EvmValueError, address_parse
 from lykos.audit.services import audit_record
-from lykos.errors import InvalidRequest
 
 if TYPE_CHECKING:
     from apps.identity.models import Passkey, User
@@ -29,9 +29,10 @@ DEFAULT_ACCOUNT_SALT = 0
 def _address(value: str, field: str) -> str:
     if not value:
         return ""
-    if not is_address(value):
-        raise InvalidRequest(f"{field} is not an address.", details={"fields": {field: ["invalid"]}})
-    return to_checksum_address(value)
+    try:
+        return address_parse(value)
+    except EvmValueError as exc:
+        raise evm_value_refused(exc, field=field) from exc
 
 
 @transaction.atomic

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from eth_abi import decode, encode
 from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
+
+from apps.chain import values
+
+_T = TypeVar("_T")
 
 P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 
@@ -125,33 +129,48 @@ class UserOperation:
         return op
 
     @classmethod
-    def from_rpc(cls, op: dict[str, str]) -> UserOperation:
-        """The inverse of `to_rpc` (what an ERC-7677 client or our own stored JSON holds). Missing gas fields
-        count as 0: ERC-7677 stub requests may omit them."""
+    def from_rpc(cls, op: Mapping[str, object]) -> UserOperation:
+        """The inverse of `to_rpc` (what an ERC-7677 client or our own stored JSON holds), read by the rules of
+        `apps.chain.values`. Missing gas fields count as 0: ERC-7677 stub requests may omit them. A value that
+        breaks a rule raises `EvmValueError`, its message naming the field."""
 
-        def num(key: str) -> int:
-            value = op.get(key)
-            return int(value, 16) if isinstance(value, str) else int(value or 0)
+        def parsed(key: str, parse: Callable[[object], _T]) -> _T:
+            try:
+                return parse(op.get(key))
+            except values.EvmValueError as exc:
+                raise values.EvmValueError(exc.code, f"{key}: {exc.message}") from exc
+
+        def num(key: str, *, bits: int = 256) -> int:
+            number = parsed(key, lambda v: 0 if v is None else values.quantity_parse(v))
+            if number >= 1 << bits:
+                raise values.EvmValueError(values.INVALID_QUANTITY, f"{key}: at most 2^{bits} - 1.")
+            return number
 
         def raw(key: str) -> bytes:
-            return bytes.fromhex((op.get(key) or "0x").removeprefix("0x"))
+            return parsed(key, lambda v: values.hex_bytes_parse(v, max_bytes=None))
 
+        def address(key: str) -> str | None:
+            return parsed(key, values.address_parse) if op.get(key) else None
+
+        sender = parsed("sender", values.address_parse)
+        factory, paymaster = address("factory"), address("paymaster")
         return cls(
-            sender=to_checksum_address(op["sender"]),
+            sender=sender,
             nonce=num("nonce"),
             call_data=raw("callData"),
-            factory=to_checksum_address(op["factory"]) if op.get("factory") else None,
-            factory_data=raw("factoryData") if op.get("factory") else b"",
-            call_gas_limit=num("callGasLimit"),
-            verification_gas_limit=num("verificationGasLimit"),
+            factory=factory,
+            factory_data=raw("factoryData") if factory else b"",
+            # Packed two to a word (accountGasLimits, gasFees, paymasterAndData): 128 bits each.
+            call_gas_limit=num("callGasLimit", bits=128),
+            verification_gas_limit=num("verificationGasLimit", bits=128),
             pre_verification_gas=num("preVerificationGas"),
-            max_fee_per_gas=num("maxFeePerGas"),
-            max_priority_fee_per_gas=num("maxPriorityFeePerGas"),
+            max_fee_per_gas=num("maxFeePerGas", bits=128),
+            max_priority_fee_per_gas=num("maxPriorityFeePerGas", bits=128),
             signature=raw("signature"),
-            paymaster=to_checksum_address(op["paymaster"]) if op.get("paymaster") else None,
-            paymaster_verification_gas_limit=num("paymasterVerificationGasLimit"),
-            paymaster_post_op_gas_limit=num("paymasterPostOpGasLimit"),
-            paymaster_data=raw("paymasterData") if op.get("paymaster") else b"",
+            paymaster=paymaster,
+            paymaster_verification_gas_limit=num("paymasterVerificationGasLimit", bits=128),
+            paymaster_post_op_gas_limit=num("paymasterPostOpGasLimit", bits=128),
+            paymaster_data=raw("paymasterData") if paymaster else b"",
         )
 
     def max_cost(self) -> int:

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from apps.chain.errors import BUNDLER_ERRORS, BundlerUnavailable, ChainUnavailable
+# The intents' field refusals are chain's EVM value rules (apps.chain.values): one class per rule, declared there.
+from apps.chain.errors import (  # noqa: F401 - re-exported for the views' error lists
+    BUNDLER_ERRORS,
+    BundlerUnavailable,
+    ChainUnavailable,
+    InvalidAddress,
+    InvalidAmount,
+    InvalidCalldata,
+)
 from apps.security.errors import AccountFrozen, SimulationUnavailable
 from lykos.errors import (
     Conflict,
@@ -13,21 +21,6 @@ from lykos.errors import (
     NotFound,
     RuleRefused,
 )
-
-
-class InvalidAddress(InvalidRequest):
-    code = "invalid_address"
-    default_message = "Not an address."
-
-
-class InvalidAmount(InvalidRequest):
-    code = "invalid_amount"
-    default_message = "Amounts are integers in base units, as a decimal string."
-
-
-class InvalidCalldata(InvalidRequest):
-    code = "invalid_calldata"
-    default_message = "Calldata is 0x-prefixed hex with whole bytes."
 
 
 class RiskBlocked(RuleRefused):

@@ -17,7 +17,7 @@ from typing import Any, cast
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 
-from lykos.audit.events import AuditEventType
+from lykos.audit.events import AuditEventType, audit_event_check
 from lykos.audit.models import AuditEvent
 from lykos.context import request_id_var
 
@@ -66,7 +66,9 @@ def audit_record(
     new_values: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event. Call it inside the transaction that makes the change it describes: both commit or
-    neither does. The row is sealed into the hash chain once that transaction commits."""
+    neither does. The row is sealed into the hash chain once that transaction commits. `event_type` must be a
+    member of an app's declared event types (lykos.audit.events); anything else is refused before any write."""
+    audit_event_check(event_type)
     if actor_type is None:
         if actor is None:
             actor_type = AuditEvent.ActorType.SYSTEM

@@ -70,3 +70,33 @@ def test_the_rate_limit_answers_429_with_retry_after(key: str, settings) -> None
     limited = post(call("pm_nope"), key=key)
     assert limited.status_code == 429 and int(limited["Retry-After"]) >= 1
     assert limited.json()["error"]["code"] == -32005
+
+
+SENDER = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
+ENTRY_POINT = "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108"
+OP = {"sender": SENDER, "nonce": "0x0", "callData": "0x", "signature": "0x"}
+
+
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [
+        ([{**OP, "nonce": "²"}, ENTRY_POINT, "0x7a69"], "nonce"),
+        ([{**OP, "nonce": "0x1_0"}, ENTRY_POINT, "0x7a69"], "nonce"),
+        ([{**OP, "callGasLimit": hex(2**128)}, ENTRY_POINT, "0x7a69"], "callGasLimit"),
+        ([{**OP, "callData": "0xabc"}, ENTRY_POINT, "0x7a69"], "callData"),
+        ([{**OP, "callData": "0xa9059cbb zz"}, ENTRY_POINT, "0x7a69"], "callData"),
+        ([{**OP, "sender": SENDER.lower()[:-1] + "D"}, ENTRY_POINT, "0x7a69"], "checksum"),
+        ([{**OP, "sender": None}, ENTRY_POINT, "0x7a69"], "sender"),
+        ([OP, ENTRY_POINT.lower()[:-1] + "X", "0x7a69"], "address"),
+        ([OP, ENTRY_POINT, "31337"], "quantity"),  # a chain id is a quantity: hex, never a decimal string
+        ([OP, ENTRY_POINT, True], "quantity"),
+        ([OP, ENTRY_POINT, "0x0"], "chain id"),
+        (["not an op", ENTRY_POINT, "0x7a69"], "expected an object"),
+    ],
+)
+def test_params_that_break_the_value_rules_are_invalid_params_naming_what(key: str, params, named: str) -> None:  # type: ignore[no-untyped-def]
+    body = {"jsonrpc": "2.0", "id": 7, "method": "pm_getPaymasterStubData", "params": params}
+    answer = post(body, key=key)
+    assert answer.status_code == 200
+    error = answer.json()["error"]
+    assert error["code"] == -32602 and named in error["message"], error

@@ -70,6 +70,8 @@ def test_native_transfer_deploys_the_account_and_lands(wallet, chain, devchain, 
         ({"transfer": {"token": "native", "amount": "1", "to": "0x1234"}}, "invalid_address"),
         ({"transfer": {"token": "native", "amount": "-5", "to": RECIPIENT}}, "invalid_amount"),
         ({"transfer": {"token": "native", "amount": 1.5, "to": RECIPIENT}}, "invalid_amount"),
+        ({"transfer": {"token": "native", "amount": "²", "to": RECIPIENT}}, "invalid_amount"),  # isdigit() says yes
+        ({"transfer": {"token": "native", "amount": "1_000", "to": RECIPIENT}}, "invalid_amount"),  # int() says yes
         ({"transfer": {"token": "native", "amount": "0", "to": RECIPIENT}}, "invalid_amount"),
         ({"transfer": {"token": "native", "amount": str(2**256), "to": RECIPIENT}}, "invalid_amount"),
         ({"calls": [{"to": RECIPIENT, "value": "0", "data": "0xabc"}]}, "invalid_calldata"),
@@ -87,6 +89,7 @@ def test_bad_intents_are_refused_and_write_nothing(wallet, chain, body, code) ->
     response = prepare(wallet, {"chain_id": chain.chain_id, **body})
     assert response.status_code == 400, response.content
     assert response.json()["error"]["code"] == code
+    assert response.json()["error"]["details"]["fields"]
     assert Transaction.objects.count() == 0
 
 

@@ -8,6 +8,7 @@ from django.db import DatabaseError, connection, transaction
 
 from lykos.audit.models import AuditEvent
 from lykos.audit.services import GENESIS_HASH, audit_chain_problems, audit_record, audit_seal
+from tests.testapp.audit import PlumbingAuditEvent
 from tests.testapp.models import SecretNote
 
 
@@ -15,9 +16,11 @@ def _record_three() -> list[AuditEvent]:
     """Three events, sealed as they would be on commit (these tests run inside one rolled-back transaction)."""
     note = SecretNote.objects.create(body="x")
     events = [
-        audit_record(event_type="note.created", subject=note, new_values={"body": "[encrypted]"}),
-        audit_record(event_type="note.viewed", actor="reviewer-1", actor_type="staff", subject=note),
-        audit_record(event_type="note.changed", subject=note, old_values={"n": 1}, new_values={"n": 2}),
+        audit_record(event_type=PlumbingAuditEvent.NOTE_CREATED, subject=note, new_values={"body": "[encrypted]"}),
+        audit_record(event_type=PlumbingAuditEvent.NOTE_VIEWED, actor="reviewer-1", actor_type="staff", subject=note),
+        audit_record(
+            event_type=PlumbingAuditEvent.NOTE_CHANGED, subject=note, old_values={"n": 1}, new_values={"n": 2}
+        ),
     ]
     assert all(e.entry_hash is None for e in events)
     assert audit_seal() == 3
@@ -65,7 +68,7 @@ def test_database_trigger_refuses_raw_changes(sql: str) -> None:
 
 @pytest.mark.django_db
 def test_database_trigger_refuses_content_change_while_sealing() -> None:
-    event = audit_record(event_type="unsealed")
+    event = audit_record(event_type=PlumbingAuditEvent.UNSEALED)
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "UPDATE lykos_auditevent SET seq = 99, entry_hash = md5('a') || md5('b'), event_type = 'forged'"
@@ -104,7 +107,7 @@ def test_concurrent_appends_keep_one_linear_chain() -> None:
     def append(i: int) -> None:
         try:
             with transaction.atomic():
-                audit_record(event_type="concurrent", subject=str(i))
+                audit_record(event_type=PlumbingAuditEvent.CONCURRENT, subject=str(i))
         finally:
             connection.close()
 
@@ -113,7 +116,7 @@ def test_concurrent_appends_keep_one_linear_chain() -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    events = AuditEvent.objects.filter(event_type="concurrent")
+    events = AuditEvent.objects.filter(event_type=PlumbingAuditEvent.CONCURRENT)
     assert events.count() == 12
     # Sealed on commit by the writers themselves, in one linear chain.
     assert not events.filter(seq__isnull=True).exists()

@@ -165,3 +165,19 @@ def test_a_message_without_primary_type_is_a_validation_error(scene) -> None:  #
     )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "validation_error"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"value": "²"}, {"value": "1_000"}, {"deadline": "-1"}, {"value": 1.5}, {"spender": "0x1234"}],
+    ids=["superscript", "underscore", "negative", "float", "short address"],
+)
+def test_a_message_whose_values_break_the_rules_is_a_validation_error(scene, change) -> None:  # type: ignore[no-untyped-def]
+    typed_data = erc20_permit(scene, spender=fresh_eoa(), value=1, deadline=2**32)
+    typed_data["message"].update(change)
+    response = scene.wallet.authed(
+        "post", "/api/v1/security/scan/message", {"chain_id": scene.chain.chain_id, "typed_data": typed_data}
+    )
+    assert response.status_code == 400, response.content
+    error = response.json()["error"]
+    assert error["code"] == "validation_error" and list(error["details"]["fields"]) == ["typed_data"]

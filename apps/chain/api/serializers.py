@@ -8,19 +8,20 @@ from rest_framework import serializers
 
 from apps.chain.models import Account
 from apps.chain.selectors import Balance
+from apps.chain.serializer_fields import AddressField, ChainIdField, WeiField
 
 
 class BalanceOut(serializers.Serializer[dict[str, Any]]):
     token = serializers.CharField(help_text='"native" or the ERC-20 contract address')
     symbol = serializers.CharField()
     decimals = serializers.IntegerField()
-    amount = serializers.CharField(help_text="Base units (wei), as a decimal string")
+    amount = WeiField(help_text="Base units (wei), as a decimal string")
 
 
 class AccountOut(serializers.Serializer[dict[str, Any]]):
-    chain_id = serializers.IntegerField()
+    chain_id = ChainIdField()
     chain_name = serializers.CharField()
-    address = serializers.CharField()
+    address = AddressField()
     kind = serializers.CharField()
     deployed = serializers.BooleanField()
     owners = serializers.ListField(child=serializers.CharField(), help_text="Passkey (device) ids owning the account")

@@ -7,6 +7,7 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
+from apps.chain.model_fields import AddressField, Uint256Field
 from apps.chain.models.chains import Chain
 
 
@@ -19,11 +20,11 @@ class Account(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey("identity.User", on_delete=models.CASCADE, related_name="accounts")
     chain = models.ForeignKey(Chain, on_delete=models.PROTECT, related_name="accounts")
-    address = models.CharField(max_length=42)
+    address = AddressField()
     kind = models.CharField(max_length=32, choices=Kind.choices, default=Kind.LYKOS_PASSKEY_V1)
     # The CREATE2 inputs: the first owner's P-256 key and a salt. Same inputs, same address on every chain.
     initial_owner = models.ForeignKey("identity.Passkey", on_delete=models.PROTECT, related_name="+")
-    salt = models.DecimalField(max_digits=78, decimal_places=0, default=0)
+    salt = Uint256Field(default=0)
     deployed = models.BooleanField(default=False)
     deployed_at = models.DateTimeField(null=True, blank=True)
     # Passkey ids whose keys are owners on-chain (as far as we have observed).

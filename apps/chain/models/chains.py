@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from apps.chain.model_fields import AddressField
+
 
 class Chain(models.Model):
     """An EVM chain we operate on: where its node and bundler are, and our contract addresses there."""
@@ -13,11 +15,11 @@ class Chain(models.Model):
     name = models.CharField(max_length=64)
     rpc_url = models.URLField(max_length=500)
     bundler_url = models.URLField(max_length=500)
-    entry_point = models.CharField(max_length=42)
-    account_factory = models.CharField(max_length=42)
-    account_implementation = models.CharField(max_length=42, blank=True)
-    webauthn_verifier = models.CharField(max_length=42, blank=True)
-    paymaster = models.CharField(max_length=42, blank=True)
+    entry_point = AddressField()
+    account_factory = AddressField()
+    account_implementation = AddressField(blank=True)
+    webauthn_verifier = AddressField(blank=True)
+    paymaster = AddressField(blank=True)
     # Whether the node has the P-256 precompile (RIP-7212): verification costs ~30k gas with it, ~280k without.
     p256_precompile = models.BooleanField(default=True)
     native_symbol = models.CharField(max_length=16, default="ETH")
@@ -39,7 +41,7 @@ class Token(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     chain = models.ForeignKey(Chain, on_delete=models.CASCADE, related_name="tokens")
-    address = models.CharField(max_length=42)
+    address = AddressField()
     symbol = models.CharField(max_length=16)
     decimals = models.PositiveSmallIntegerField()
     enabled = models.BooleanField(default=True)

@@ -14,8 +14,8 @@ from typing import Any
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
-from eth_utils import to_checksum_address
 
+from apps.chain import values
 from apps.chain.clients import (
     INTERNAL_ERROR,
     INVALID_PARAMS,
@@ -81,15 +81,17 @@ def _handle(key: PaymasterApiKey, method: str, params: Any) -> dict[str, Any]:
 
 
 def _params(params: Any) -> tuple[UserOperation, str, int, dict[str, Any]]:
-    """ERC-7677's `[userOp, entryPoint, chainId, context?]`; the chain id as hex (or a number)."""
+    """ERC-7677's `[userOp, entryPoint, chainId, context?]`; the chain id as a quantity (0x-hex, or a number)."""
     if not isinstance(params, list) or len(params) < 3:
         raise RpcError(INVALID_PARAMS, "Expected [userOp, entryPoint, chainId, context?].")
     raw_op, entry_point, chain_id = params[0], params[1], params[2]
     context = params[3] if len(params) > 3 and isinstance(params[3], dict) else {}
+    if not isinstance(raw_op, dict):
+        raise RpcError(INVALID_PARAMS, "Malformed UserOperation: expected an object.")
     try:
         op = UserOperation.from_rpc(raw_op)
-        chain_number = int(chain_id, 16) if isinstance(chain_id, str) else int(chain_id)
-        entry_point = to_checksum_address(entry_point)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise RpcError(INVALID_PARAMS, f"Malformed UserOperation or chain id: {exc}") from exc
+        chain_number = values.chain_id_parse(values.quantity_parse(chain_id))
+        entry_point = values.address_parse(entry_point)
+    except values.EvmValueError as exc:
+        raise RpcError(INVALID_PARAMS, f"Malformed UserOperation, entryPoint or chainId: {exc.message}") from exc
     return op, entry_point, chain_number, context

@@ -6,12 +6,13 @@ from typing import Any
 
 from rest_framework import serializers
 
+from apps.chain.serializer_fields import AddressField, ChainIdField, WeiField
 from apps.paymaster import services
 from apps.paymaster.models import Transaction
 
 
 class PrepareIn(serializers.Serializer[None]):
-    chain_id = serializers.IntegerField(min_value=1)
+    chain_id = ChainIdField()
     calls = serializers.JSONField(required=False, help_text="[{to, value (wei string), data (0x hex)}]")
     transfer = serializers.JSONField(required=False, help_text='{token: "native" | ERC-20 address, amount, to}')
     sponsorship = serializers.ChoiceField(
@@ -27,18 +28,18 @@ class SignIn(serializers.Serializer[None]):
 
 
 class OwnerChangeIn(serializers.Serializer[None]):
-    chain_id = serializers.IntegerField(min_value=1)
+    chain_id = ChainIdField()
     action = serializers.ChoiceField(choices=["add", "remove"])
 
 
 class TransactionOut(serializers.ModelSerializer[Transaction]):
-    chain_id = serializers.IntegerField()
-    account = serializers.CharField(source="account.address")
+    chain_id = ChainIdField()
+    account = AddressField(source="account.address")
     policy = serializers.CharField(source="policy.name", allow_null=True, default=None)
-    max_cost_wei = serializers.CharField()
-    actual_gas_cost_wei = serializers.CharField(allow_null=True)
-    actual_gas_used = serializers.CharField(allow_null=True)
-    nonce = serializers.CharField()
+    max_cost_wei = WeiField()
+    actual_gas_cost_wei = WeiField(allow_null=True)
+    actual_gas_used = WeiField(allow_null=True)
+    nonce = WeiField(help_text="The EntryPoint nonce (key and sequence), as a decimal string")
 
     class Meta:
         model = Transaction

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.chain import values
 from apps.identity.errors import PASSKEY_ASSERTION_ERRORS
 from apps.identity.requests import authenticated_user
 from apps.identity.selectors import device_get
@@ -79,11 +80,11 @@ class TransactionListView(APIView):
         chain_id = request.query_params.get("chain_id")
         if status_filter and status_filter not in Transaction.Status.values:
             raise InvalidRequest("Unknown status.", details={"fields": {"status": ["invalid"]}})
-        if chain_id and not chain_id.isdigit():
-            raise InvalidRequest("chain_id is a number.", details={"fields": {"chain_id": ["invalid"]}})
-        qs = selectors.transaction_list(
-            user=authenticated_user(request), status=status_filter, chain_id=int(chain_id) if chain_id else None
-        )
+        try:
+            chain_number = values.chain_id_parse(chain_id) if chain_id else None
+        except values.EvmValueError as exc:
+            raise InvalidRequest("chain_id is a number.", details={"fields": {"chain_id": ["invalid"]}}) from exc
+        qs = selectors.transaction_list(user=authenticated_user(request), status=status_filter, chain_id=chain_number)
         paginator = LimitOffsetPagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(TransactionOut(page, many=True).data)

@@ -5,6 +5,8 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
+from apps.chain.model_fields import AddressField, Bytes32Field, Uint256Field
+
 
 class SponsorshipPolicy(models.Model):
     """When we pay gas, modelled on hosted gas managers: budgets and op counts in rolling windows, a per-op cap,
@@ -24,12 +26,12 @@ class SponsorshipPolicy(models.Model):
     chain = models.ForeignKey("chain.Chain", null=True, blank=True, on_delete=models.CASCADE, help_text="Empty: all")
     starts_at = models.DateTimeField(null=True, blank=True)
     ends_at = models.DateTimeField(null=True, blank=True)
-    global_budget_wei = models.DecimalField(max_digits=78, decimal_places=0, null=True, blank=True)
+    global_budget_wei = Uint256Field(null=True, blank=True)
     global_window = models.CharField(max_length=8, choices=Window.choices, default=Window.MONTH)
-    per_user_budget_wei = models.DecimalField(max_digits=78, decimal_places=0, null=True, blank=True)
+    per_user_budget_wei = Uint256Field(null=True, blank=True)
     per_user_max_ops = models.PositiveIntegerField(null=True, blank=True)
     per_user_window = models.CharField(max_length=8, choices=Window.choices, default=Window.DAY)
-    per_op_max_cost_wei = models.DecimalField(max_digits=78, decimal_places=0, null=True, blank=True)
+    per_op_max_cost_wei = Uint256Field(null=True, blank=True)
     new_user_free_ops = models.PositiveIntegerField(
         null=True, blank=True, help_text="Only a user's first N transactions are sponsored (empty: no limit)."
     )
@@ -71,18 +73,18 @@ class SponsorshipLedgerEntry(models.Model):
     id = models.BigAutoField(primary_key=True)
     policy = models.ForeignKey(SponsorshipPolicy, on_delete=models.PROTECT, related_name="ledger")
     user = models.ForeignKey("identity.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    sender = models.CharField(max_length=42, db_index=True)
+    sender = AddressField(db_index=True)
     transaction = models.OneToOneField(
         "paymaster.Transaction", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entry"
     )
     # Operations sponsored through the ERC-7677 API for outside clients are identified by their hash.
-    user_op_hash = models.CharField(max_length=66, unique=True, null=True, blank=True)
+    user_op_hash = Bytes32Field(unique=True, null=True, blank=True)
     api_key = models.ForeignKey("paymaster.PaymasterApiKey", null=True, blank=True, on_delete=models.PROTECT)
     # Where to look for the receipt of an outside client's operation (ours go through `transaction`).
     chain = models.ForeignKey("chain.Chain", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RESERVED, db_index=True)
-    reserved_wei = models.DecimalField(max_digits=78, decimal_places=0)
-    settled_wei = models.DecimalField(max_digits=78, decimal_places=0, null=True, blank=True)
+    reserved_wei = Uint256Field()
+    settled_wei = Uint256Field(null=True, blank=True)
     valid_until = models.DateTimeField()
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     closed_at = models.DateTimeField(null=True, blank=True)

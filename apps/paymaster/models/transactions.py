@@ -5,6 +5,8 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
+from apps.chain.model_fields import Bytes32Field, Uint256Field
+
 
 class Transaction(models.Model):
     """One intent carried as one UserOperation, from prepare to its receipt.
@@ -41,13 +43,13 @@ class Transaction(models.Model):
     intent = models.JSONField(help_text="What the client asked for, as validated.")
     calls = models.JSONField(help_text="The calls the account executes: [{to, value, data}].")
     user_op = models.JSONField(help_text="The UserOperation (ERC-7769 JSON); signature set once signed.")
-    user_op_hash = models.CharField(max_length=66, db_index=True)
-    nonce = models.DecimalField(max_digits=78, decimal_places=0)
+    user_op_hash = Bytes32Field(db_index=True)
+    nonce = Uint256Field()
     sponsored = models.BooleanField(default=False)
     policy = models.ForeignKey(
         "paymaster.SponsorshipPolicy", null=True, blank=True, on_delete=models.PROTECT, related_name="transactions"
     )
-    max_cost_wei = models.DecimalField(max_digits=78, decimal_places=0)
+    max_cost_wei = Uint256Field()
     verdict = models.JSONField(default=dict, blank=True, help_text="G0 scan result shown to the user.")
     signed_by = models.ForeignKey(
         "identity.Passkey", null=True, blank=True, on_delete=models.PROTECT, related_name="signed_transactions"
@@ -55,9 +57,9 @@ class Transaction(models.Model):
     # Outcome, from the bundler's receipt.
     success = models.BooleanField(null=True)
     revert_reason = models.TextField(blank=True)
-    actual_gas_cost_wei = models.DecimalField(max_digits=78, decimal_places=0, null=True, blank=True)
-    actual_gas_used = models.DecimalField(max_digits=78, decimal_places=0, null=True, blank=True)
-    tx_hash = models.CharField(max_length=66, blank=True)
+    actual_gas_cost_wei = Uint256Field(null=True, blank=True)
+    actual_gas_used = Uint256Field(null=True, blank=True)
+    tx_hash = Bytes32Field(blank=True)
     block_number = models.PositiveBigIntegerField(null=True, blank=True)
     submit_attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)

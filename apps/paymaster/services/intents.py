@@ -2,60 +2,38 @@
 
 from __future__ import annotations
 
-import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from eth_abi import encode
-from eth_utils import function_signature_to_4byte_selector, is_checksum_address, is_hex_address, to_checksum_address
+from eth_utils import function_signature_to_4byte_selector
 
+from apps.chain import values
+from apps.chain.errors import evm_value_refused
 from apps.chain.userops import Call
-from apps.paymaster.errors import InvalidAddress, InvalidAmount, InvalidCalldata
 from lykos.errors import InvalidRequest
 
-UINT256_MAX = 2**256 - 1
+_T = TypeVar("_T")
+
 MAX_CALLS = 16
-MAX_CALLDATA_BYTES = 32 * 1024
-_HEX = re.compile(r"^0x([0-9a-fA-F]{2})*$")
 ERC20_TRANSFER = function_signature_to_4byte_selector("transfer(address,uint256)")
 NATIVE = "native"
 
 
-def _invalid(field: str, message: str, error: type[InvalidRequest] = InvalidRequest) -> InvalidRequest:
-    return error(message, details={"fields": {field: [message]}})
+def _invalid(field: str, message: str) -> InvalidRequest:
+    return InvalidRequest(message, details={"fields": {field: [message]}})
 
 
-def parse_address(value: Any, field: str) -> str:
-    """EIP-55: mixed case must carry a valid checksum; all-lower/upper is accepted and checksummed."""
-    if not isinstance(value, str) or not is_hex_address(value):
-        raise _invalid(field, "Not an address.", InvalidAddress)
-    body = value[2:]
-    if body != body.lower() and body != body.upper() and not is_checksum_address(value):
-        raise _invalid(field, "Address checksum (EIP-55) does not match.", InvalidAddress)
-    return to_checksum_address(value)
+def _parsed(parse: Callable[[object], _T], value: object, field: str) -> _T:
+    """One value by its `apps.chain.values` rule; a refusal names the rule's code and the field."""
+    try:
+        return parse(value)
+    except values.EvmValueError as exc:
+        raise evm_value_refused(exc, field=field) from exc
 
 
-def parse_amount(value: Any, field: str, *, allow_zero: bool = False) -> int:
-    """Base units as a decimal string (or an integer): never floats, never negative, at most uint256."""
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise _invalid(field, "Amounts are integers in base units, as a decimal string.", InvalidAmount)
-    text = str(value)
-    if not text.isdigit():
-        raise _invalid(field, "Amounts are integers in base units, as a decimal string.", InvalidAmount)
-    amount = int(text)
-    if amount > UINT256_MAX or (amount == 0 and not allow_zero):
-        raise _invalid(field, "Amount must be positive and fit in uint256.", InvalidAmount)
-    return amount
-
-
-def parse_calldata(value: Any, field: str) -> bytes:
-    if value in (None, "", "0x"):
-        return b""
-    if not isinstance(value, str) or not _HEX.match(value):
-        raise _invalid(field, "Calldata is 0x-prefixed hex with whole bytes.", InvalidCalldata)
-    data = bytes.fromhex(value[2:])
-    if len(data) > MAX_CALLDATA_BYTES:
-        raise _invalid(field, "Calldata is too large.", InvalidCalldata)
-    return data
+def _positive(value: object) -> int:
+    return values.uint256_parse(value, allow_zero=False)
 
 
 def intent_calls(intent: dict[str, Any]) -> tuple[list[Call], dict[str, Any]]:
@@ -67,12 +45,12 @@ def intent_calls(intent: dict[str, Any]) -> tuple[list[Call], dict[str, Any]]:
         transfer = intent["transfer"]
         if not isinstance(transfer, dict):
             raise _invalid("transfer", "Expected an object {token, amount, to}.")
-        to = parse_address(transfer.get("to"), "transfer.to")
-        amount = parse_amount(transfer.get("amount"), "transfer.amount")
+        to = _parsed(values.address_parse, transfer.get("to"), "transfer.to")
+        amount = _parsed(_positive, transfer.get("amount"), "transfer.amount")
         token = transfer.get("token", NATIVE)
         if token == NATIVE:
             return [Call(target=to, value=amount)], {"transfer": {"token": NATIVE, "amount": str(amount), "to": to}}
-        token = parse_address(token, "transfer.token")
+        token = _parsed(values.address_parse, token, "transfer.token")
         data = ERC20_TRANSFER + encode(["address", "uint256"], [to, amount])
         return [Call(target=token, data=data)], {"transfer": {"token": token, "amount": str(amount), "to": to}}
     raw_calls = intent["calls"]
@@ -82,9 +60,9 @@ def intent_calls(intent: dict[str, Any]) -> tuple[list[Call], dict[str, Any]]:
     for i, raw in enumerate(raw_calls):
         if not isinstance(raw, dict):
             raise _invalid(f"calls[{i}]", "Expected an object {to, value, data}.")
-        to = parse_address(raw.get("to"), f"calls[{i}].to")
-        value = parse_amount(raw.get("value", "0"), f"calls[{i}].value", allow_zero=True)
-        data = parse_calldata(raw.get("data"), f"calls[{i}].data")
+        to = _parsed(values.address_parse, raw.get("to"), f"calls[{i}].to")
+        value = _parsed(values.uint256_parse, raw.get("value", "0"), f"calls[{i}].value")
+        data = _parsed(values.calldata_parse, raw.get("data"), f"calls[{i}].data")
         calls.append(Call(target=to, value=value, data=data))
         normalised.append({"to": to, "value": str(value), "data": "0x" + data.hex()})
     return calls, {"calls": normalised}

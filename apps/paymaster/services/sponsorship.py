@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, Count, DecimalField, QuerySet, Sum, When
+from django.db.models import Case, Count, QuerySet, Sum, When
 from django.utils import timezone
 from eth_utils import to_checksum_address
 
 from apps.chain import paymaster_data
+from apps.chain.model_fields import Uint256Field
 from apps.chain.userops import UserOperation
 from apps.paymaster.audit import PaymasterAuditEvent
 from apps.paymaster.models import PaymasterApiKey, SponsorshipLedgerEntry, SponsorshipPolicy, Transaction
@@ -67,15 +67,15 @@ class SponsorshipDecision:
         return self.refusals[0]["rule"] if self.refusals else None
 
 
-def _spent(qs: QuerySet[SponsorshipLedgerEntry]) -> tuple[Decimal, int]:
+def _spent(qs: QuerySet[SponsorshipLedgerEntry]) -> tuple[int, int]:
     """Committed money (settled amount, or the reservation while open) and op count in `qs`."""
     amount = Case(
         When(status=SponsorshipLedgerEntry.Status.SETTLED, then="settled_wei"),
         default="reserved_wei",
-        output_field=DecimalField(max_digits=78, decimal_places=0),
+        output_field=Uint256Field(),
     )
     row = qs.exclude(status=SponsorshipLedgerEntry.Status.RELEASED).aggregate(total=Sum(amount), ops=Count("id"))
-    return row["total"] or Decimal(0), row["ops"] or 0
+    return row["total"] or 0, row["ops"] or 0
 
 
 def _refusal(policy: SponsorshipPolicy, request: SponsorshipRequest, now: datetime) -> tuple[str, str] | None:

@@ -4,87 +4,43 @@ from __future__ import annotations
 
 from typing import Any
 
-from eth_utils import is_address, to_checksum_address
 from rest_framework import serializers
 
+from apps.chain.serializer_fields import AddressField, ChainIdField, HexBytesField, QuantityField, WeiField
 from apps.security.models import ScanFeedback, TransactionSimulation
-
-
-class AddressField(serializers.CharField):
-    def to_internal_value(self, data: Any) -> str:
-        value = super().to_internal_value(data)
-        if not is_address(value):
-            raise serializers.ValidationError("Not an EVM address.")
-        return to_checksum_address(value)
-
-
-class HexBytesField(serializers.CharField):
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("default", "0x")
-        kwargs.setdefault("help_text", "0x-hex bytes")
-        super().__init__(**kwargs)
-
-    def get_default(self) -> Any:
-        # DRF hands defaults over as they are; ours are documented as strings and converted like input.
-        return self.to_internal_value(super().get_default())
-
-    def to_internal_value(self, data: Any) -> bytes:  # type: ignore[override]
-        text = super().to_internal_value(data)
-        if not text.startswith("0x") or len(text) % 2:
-            raise serializers.ValidationError("Expected 0x-prefixed hex with an even number of digits.")
-        try:
-            return bytes.fromhex(text[2:])
-        except ValueError as exc:
-            raise serializers.ValidationError("Not hex.") from exc
-
-
-class WeiField(serializers.CharField):
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("default", "0")
-        kwargs.setdefault("help_text", "wei, as a decimal string")
-        super().__init__(**kwargs)
-
-    def get_default(self) -> Any:
-        return self.to_internal_value(super().get_default())
-
-    def to_internal_value(self, data: Any) -> int:  # type: ignore[override]
-        text = super().to_internal_value(str(data))
-        if not text.isdigit() or len(text) > 78:
-            raise serializers.ValidationError("A non-negative integer in wei, as a decimal string.")
-        return int(text)
 
 
 class CallIn(serializers.Serializer[None]):
     target = AddressField()
-    value = WeiField()
-    data = HexBytesField()  # type: ignore[assignment]  # the API's field is named data; Serializer.data is DRF's output
+    value = WeiField(default=0)
+    data = HexBytesField(default=b"")  # type: ignore[assignment]  # the API's field is named data; Serializer.data is DRF's output
 
 
 class UserOpIn(serializers.Serializer[None]):
     """The operation as it will be signed (optional): its callData is what gets simulated."""
 
     sender = AddressField()
-    nonce = serializers.CharField(default="0x0")
-    callData = HexBytesField()
+    nonce = QuantityField(default=0)
+    callData = HexBytesField(default=b"", max_bytes=None)  # a whole batch: bounded by the request body only
     factory = AddressField(required=False, allow_null=True, default=None)
-    factoryData = HexBytesField()
+    factoryData = HexBytesField(default=b"")
 
 
 class ScanTransactionIn(serializers.Serializer[None]):
-    chain_id = serializers.IntegerField(min_value=1)
+    chain_id = ChainIdField()
     to = AddressField()
-    value = WeiField()
-    data = HexBytesField()  # type: ignore[assignment]  # the API's field is named data; Serializer.data is DRF's output
+    value = WeiField(default=0)
+    data = HexBytesField(default=b"")  # type: ignore[assignment]  # the API's field is named data; Serializer.data is DRF's output
 
 
 class ScanUserOperationIn(serializers.Serializer[None]):
-    chain_id = serializers.IntegerField(min_value=1)
+    chain_id = ChainIdField()
     calls = CallIn(many=True, allow_empty=False, max_length=32)  # type: ignore[call-arg]  # ListSerializer takes it; the stubs miss it
     user_op = UserOpIn(required=False)
 
 
 class ScanMessageIn(serializers.Serializer[None]):
-    chain_id = serializers.IntegerField(min_value=1)
+    chain_id = ChainIdField()
     typed_data = serializers.DictField(help_text="EIP-712 typed data as eth_signTypedData_v4 takes it")
 
     def validate_typed_data(self, value: dict[str, Any]) -> dict[str, Any]:

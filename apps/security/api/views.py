@@ -105,7 +105,7 @@ class ScanUserOperationView(APIView):
                 raise NotFound("You have no such account.")
             user_op = UserOperation(
                 sender=op["sender"],
-                nonce=int(op["nonce"], 0),
+                nonce=op["nonce"],
                 call_data=op["callData"],
                 factory=op["factory"],
                 factory_data=op["factoryData"],

@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from apps.chain.model_fields import AddressField
+
 
 class ThreatListEntry(models.Model):
     """A known-malicious or sanctioned address. `chain` null: the address is bad on every chain."""
@@ -20,7 +22,7 @@ class ThreatListEntry(models.Model):
         OTHER = "other"
 
     id = models.BigAutoField(primary_key=True)
-    address = models.CharField(max_length=42, db_index=True)  # checksummed
+    address = AddressField(db_index=True)
     chain = models.ForeignKey("chain.Chain", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     category = models.CharField(max_length=24, choices=Category.choices)
     source = models.CharField(max_length=64, help_text="Where it came from: a feed name, an analyst, a case id.")
@@ -47,7 +49,7 @@ class KnownAddress(models.Model):
     "unknown operator" warnings and first interactions with it are not "new contract" warnings."""
 
     id = models.BigAutoField(primary_key=True)
-    address = models.CharField(max_length=42, db_index=True)
+    address = AddressField(db_index=True)
     chain = models.ForeignKey("chain.Chain", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     label = models.CharField(max_length=100)
     created_at = models.DateTimeField(default=timezone.now)
@@ -75,7 +77,7 @@ class Counterparty(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     user = models.ForeignKey("identity.User", on_delete=models.CASCADE, related_name="counterparties")
-    address = models.CharField(max_length=42)
+    address = AddressField()
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.TRANSACTION)
     interactions = models.PositiveIntegerField(default=1)
     first_seen_at = models.DateTimeField(default=timezone.now)

@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.chain.model_fields import AddressField
+
 
 class TransactionSimulation(models.Model):
     """One scan: what was simulated (a transaction, a UserOperation or a signed message), what the node said, and
@@ -31,7 +33,7 @@ class TransactionSimulation(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey("identity.User", on_delete=models.CASCADE, related_name="simulations")
     chain = models.ForeignKey("chain.Chain", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    account_address = models.CharField(max_length=42, blank=True)
+    account_address = AddressField(blank=True)
     device = models.ForeignKey("identity.Passkey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     backend = models.CharField(max_length=16, blank=True)

@@ -4,13 +4,11 @@ signed permit lets the spender move tokens without the user ever sending anythin
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterator
 from typing import Any
 
-from eth_utils import is_address, to_checksum_address
-
+from apps.chain import values
 from apps.security.conf import security_settings
 from apps.security.risk.context import RiskContext
 from apps.security.risk.lists import known_addresses, threat_warnings
@@ -25,21 +23,22 @@ PERMIT2_TYPES = {
     "PermitBatchWitnessTransferFrom",
 }
 _SEAPORT_NFT_ITEM_TYPES = {2, 3, 4, 5}  # ERC721, ERC1155, and their criteria-based forms
-_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+_int = values.typed_data_uint_parse
 
 
-def _int(value: Any) -> int:
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int):
-        return value
-    text = str(value)
-    return int(text, 16) if text.startswith("0x") else int(text)
+def _address(value: object) -> str:
+    """An address the message names (a spender, a token): empty when absent, refused when malformed."""
+    return values.address_parse(value) if value else ""
 
 
 def _addresses(value: Any) -> Iterator[str]:
-    if isinstance(value, str) and _ADDRESS.match(value) and is_address(value):
-        yield to_checksum_address(value)
+    """Everything address-shaped anywhere in the message, for the threat lists (what is not one is skipped)."""
+    if isinstance(value, str):
+        try:
+            address = values.address_parse(value)
+        except values.EvmValueError:
+            return
+        yield address
     elif isinstance(value, dict):
         for item in value.values():
             yield from _addresses(item)
@@ -119,8 +118,8 @@ def _allowance_warnings(
 
 
 def _erc20_permit(message: dict[str, Any], domain: dict[str, Any], ctx: RiskContext) -> list[Warning]:
-    token = to_checksum_address(domain["verifyingContract"]) if domain.get("verifyingContract") else ""
-    spender = to_checksum_address(message["spender"]) if message.get("spender") else ""
+    token = _address(domain.get("verifyingContract"))
+    spender = _address(message.get("spender"))
     if "allowed" in message:  # DAI-style: a boolean that means "unlimited"
         amount = (1 << 256) - 1 if message.get("allowed") in (True, "true", 1, "1") else 0
         expiry = _int(message.get("expiry", 0))
@@ -138,14 +137,14 @@ def _erc20_permit(message: dict[str, Any], domain: dict[str, Any], ctx: RiskCont
 
 
 def _permit2(primary: str, message: dict[str, Any], ctx: RiskContext) -> list[Warning]:
-    spender = to_checksum_address(message["spender"]) if message.get("spender") else ""
+    spender = _address(message.get("spender"))
     unlimited_at = min(int(security_settings.UNLIMITED_ALLOWANCE), (1 << 160) - 1)
     warnings: list[Warning] = []
     if primary in ("PermitSingle", "PermitBatch"):
         details = message.get("details") or []
         for item in details if isinstance(details, list) else [details]:
             warnings += _allowance_warnings(
-                token=to_checksum_address(item["token"]),
+                token=values.address_parse(item.get("token")),
                 spender=spender,
                 amount=_int(item.get("amount", 0)),
                 unlimited_at=unlimited_at,
@@ -156,7 +155,7 @@ def _permit2(primary: str, message: dict[str, Any], ctx: RiskContext) -> list[Wa
         permitted = message.get("permitted") or []
         for item in permitted if isinstance(permitted, list) else [permitted]:
             warnings += _allowance_warnings(
-                token=to_checksum_address(item["token"]),
+                token=values.address_parse(item.get("token")),
                 spender=spender,
                 amount=_int(item.get("amount", 0)),
                 unlimited_at=unlimited_at,
@@ -168,7 +167,7 @@ def _permit2(primary: str, message: dict[str, Any], ctx: RiskContext) -> list[Wa
 
 def _seaport(message: dict[str, Any], ctx: RiskContext) -> list[Warning]:
     """A listing whose consideration pays the offerer (next to) nothing: the classic "sign to log in" NFT theft."""
-    offerer = to_checksum_address(message["offerer"]) if message.get("offerer") else ""
+    offerer = _address(message.get("offerer"))
     offered_nfts = [
         item for item in message.get("offer") or [] if _int(item.get("itemType", 0)) in _SEAPORT_NFT_ITEM_TYPES
     ]
@@ -177,9 +176,7 @@ def _seaport(message: dict[str, Any], ctx: RiskContext) -> list[Warning]:
     paid_to_offerer = sum(
         _int(item.get("endAmount", item.get("startAmount", 0)))
         for item in message.get("consideration") or []
-        if item.get("recipient")
-        and to_checksum_address(item["recipient"]) == offerer
-        and _int(item.get("itemType", 0)) in (0, 1)
+        if item.get("recipient") and _address(item["recipient"]) == offerer and _int(item.get("itemType", 0)) in (0, 1)
     )
     evidence = {
         "offerer": offerer,

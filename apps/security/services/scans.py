@@ -13,6 +13,7 @@ from django.db import transaction
 from eth_utils import to_checksum_address
 from prometheus_client import Counter
 
+from apps.chain import values
 from apps.chain.clients import NodeClient, get_node_client
 from apps.chain.contracts import lykos_deployments
 from apps.chain.errors import ChainUnavailable
@@ -26,6 +27,7 @@ from apps.security.services.freezes import account_is_frozen
 from apps.security.services.reviews import review_case_open
 from apps.security.services.simulation import simulation_run
 from apps.security.verdicts import Verdict, Warning, verdict_from
+from lykos.errors import InvalidRequest
 
 if TYPE_CHECKING:
     from apps.chain.models import Account, Chain
@@ -133,7 +135,11 @@ def scan_message(
     """Scan EIP-712 typed data the user is asked to sign (permits, Permit2, Seaport orders)."""
     node = get_node_client(chain) if chain is not None else None
     ctx = risk.RiskContext(user=user, chain=chain, account=account, node=node, device=device, session=session)
-    message_type, warnings = risk.message_warnings(typed_data, ctx)
+    try:
+        message_type, warnings = risk.message_warnings(typed_data, ctx)
+    except values.EvmValueError as exc:
+        # A number or address in the message breaks the value rules: the message, not our scan, is at fault.
+        raise InvalidRequest(exc.message, details={"fields": {"typed_data": [exc.message]}}) from exc
     warnings = _frozen_warning(user) + warnings + risk.actor_warnings(ctx, count_velocity=False)
     return _record_scan(
         user=user,

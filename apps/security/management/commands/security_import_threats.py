@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
-from eth_utils import is_address
 from tqdm import tqdm
 
+from apps.chain import values
 from apps.chain.selectors import chain_list
 from apps.security.models import ThreatListEntry
 from apps.security.services import threat_entry_upsert
@@ -79,7 +79,7 @@ class Command(BaseCommand):
                     address=row["address"].strip(),
                     category=row["category"].strip().lower(),
                     source=(row.get("source") or default_source).strip(),
-                    chain=chains[int(chain_id)] if chain_id else None,
+                    chain=chains[values.chain_id_parse(chain_id)] if chain_id else None,
                     note=(row.get("note") or "").strip(),
                 )
             counts[outcome] += 1
@@ -97,12 +97,18 @@ class Command(BaseCommand):
         if not isinstance(row, dict):
             return "not an object"
         address = str(row.get("address") or "").strip()
-        if not is_address(address):
-            return f"not an address: {address!r}"
+        try:
+            values.address_parse(address)
+        except values.EvmValueError as exc:
+            return f"not an address: {address!r} ({exc.message})"
         category = str(row.get("category") or "").strip().lower()
         if category not in ThreatListEntry.Category.values:
             return f"unknown category {category!r} (one of {', '.join(ThreatListEntry.Category.values)})"
         chain_id = str(row.get("chain_id") or "").strip()
-        if chain_id and (not chain_id.isdigit() or int(chain_id) not in chains):
+        try:
+            known = not chain_id or values.chain_id_parse(chain_id) in chains
+        except values.EvmValueError:
+            known = False
+        if not known:
             return f"unknown chain {chain_id!r}"
         return ""
