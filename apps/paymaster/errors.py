@@ -2,15 +2,7 @@
 
 from __future__ import annotations
 
-# The intents' field refusals are chain's EVM value rules (apps.chain.values): one class per rule, declared there.
-from apps.chain.errors import (  # noqa: F401 - re-exported for the views' error lists
-    BUNDLER_ERRORS,
-    BundlerUnavailable,
-    ChainUnavailable,
-    InvalidAddress,
-    InvalidAmount,
-    InvalidCalldata,
-)
+from apps.chain.errors import BUNDLER_ERRORS, BundlerUnavailable, ChainUnavailable
 from apps.security.errors import AccountFrozen, SimulationUnavailable
 from lykos.errors import (
     Conflict,

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.chain import values
+from apps.chain.errors import InvalidAddress, InvalidAmount, InvalidCalldata
 from apps.identity.errors import PASSKEY_ASSERTION_ERRORS
 from apps.identity.requests import authenticated_user
 from apps.identity.selectors import device_get
@@ -20,9 +21,6 @@ from apps.paymaster.api.serializers import OwnerChangeIn, PreparedOut, PrepareIn
 from apps.paymaster.errors import (
     PREPARE_ERRORS,
     DeviceNotAccountOwner,
-    InvalidAddress,
-    InvalidAmount,
-    InvalidCalldata,
     PrepareExpired,
     TransactionNotSignable,
 )
