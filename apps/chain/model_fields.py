@@ -13,6 +13,7 @@ finds nothing (and, written, is refused by `full_clean` or the CHECK).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -46,18 +47,16 @@ def _regex_check(field: models.CharField[Any, Any], connection: BaseDatabaseWrap
     return f"({column} = '' OR {check})" if field.blank else check
 
 
-def _address_validator(value: object) -> None:
-    try:
-        values.address_parse(value)
-    except values.EvmValueError as exc:
-        raise ValidationError(exc.message, code=exc.code) from exc
+def _rule_validator(parse: Callable[[object], object]) -> Callable[[object], None]:
+    """A model validator from one `apps.chain.values` rule: its refusal, with the rule's code, for full_clean."""
 
+    def validate(value: object) -> None:
+        try:
+            parse(value)
+        except values.EvmValueError as exc:
+            raise ValidationError(exc.message, code=exc.code) from exc
 
-def _bytes32_validator(value: object) -> None:
-    try:
-        values.bytes32_parse(value)
-    except values.EvmValueError as exc:
-        raise ValidationError(exc.message, code=exc.code) from exc
+    return validate
 
 
 def _canonical_on_save(field: models.Field[Any, Any], instance: models.Model, value: Any) -> Any:
@@ -68,11 +67,15 @@ def _canonical_on_save(field: models.Field[Any, Any], instance: models.Model, va
     return stored
 
 
-class AddressField(models.CharField[_ST, _GT]):
-    default_validators = [_address_validator]
+class _HexStringField(models.CharField[_ST, _GT]):
+    """A fixed-length hex string column: its length, pattern (the PostgreSQL CHECK) and canonical spelling come
+    from one `apps.chain.values` rule. Lookups and saves go through `_canonical`, so the row holds one spelling."""
+
+    length: int
+    pattern: str
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["max_length"] = 42
+        kwargs["max_length"] = self.length
         super().__init__(*args, **kwargs)
 
     def deconstruct(self) -> Any:
@@ -81,19 +84,30 @@ class AddressField(models.CharField[_ST, _GT]):
         return name, path, args, kwargs
 
     def db_check(self, connection: BaseDatabaseWrapper) -> str | None:
-        return _regex_check(self, connection, values.ADDRESS_PATTERN)
+        return _regex_check(self, connection, self.pattern)
 
     def pre_save(self, model_instance: models.Model, add: bool) -> Any:
         return _canonical_on_save(self, model_instance, super().pre_save(model_instance, add))
 
     def get_prep_value(self, value: Any) -> Any:
         value = super().get_prep_value(value)
-        if isinstance(value, str) and value:
-            try:
-                return values.address_parse(value)
-            except values.EvmValueError:
-                return value  # full_clean reports it; a lookup for a malformed address simply finds nothing
-        return value
+        return self._canonical(value) if isinstance(value, str) else value
+
+    def _canonical(self, value: str) -> str:
+        raise NotImplementedError
+
+
+class AddressField(_HexStringField[_ST, _GT]):
+    default_validators = [_rule_validator(values.address_parse)]
+    length, pattern = 42, values.ADDRESS_PATTERN
+
+    def _canonical(self, value: str) -> str:
+        if not value:
+            return value
+        try:
+            return values.address_parse(value)
+        except values.EvmValueError:
+            return value  # full_clean reports it; a lookup for a malformed address simply finds nothing
 
 
 class Uint256Field(models.DecimalField[_ST, _GT]):
@@ -136,24 +150,9 @@ class Uint256Field(models.DecimalField[_ST, _GT]):
         return Decimal(value) if isinstance(value, int) else value
 
 
-class Bytes32Field(models.CharField[_ST, _GT]):
-    default_validators = [_bytes32_validator]
+class Bytes32Field(_HexStringField[_ST, _GT]):
+    default_validators = [_rule_validator(values.bytes32_parse)]
+    length, pattern = 66, values.BYTES32_PATTERN
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["max_length"] = 66
-        super().__init__(*args, **kwargs)
-
-    def deconstruct(self) -> Any:
-        name, path, args, kwargs = super().deconstruct()
-        kwargs.pop("max_length", None)
-        return name, path, args, kwargs
-
-    def db_check(self, connection: BaseDatabaseWrapper) -> str | None:
-        return _regex_check(self, connection, values.BYTES32_PATTERN)
-
-    def pre_save(self, model_instance: models.Model, add: bool) -> Any:
-        return _canonical_on_save(self, model_instance, super().pre_save(model_instance, add))
-
-    def get_prep_value(self, value: Any) -> Any:
-        value = super().get_prep_value(value)
-        return value.lower() if isinstance(value, str) else value
+    def _canonical(self, value: str) -> str:
+        return value.lower()
