@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import QuerySet, Sum
 
@@ -42,6 +44,19 @@ def session_with_device(*, session_id: uuid.UUID | str | None) -> Session | None
     if session_id is None:
         return None
     return Session.objects.select_related("device").filter(pk=session_id).first()
+
+
+@dataclass(frozen=True)
+class SessionAuthentication:
+    """How and when the user last proved presence on a session, for `amr` / `auth_time` claims (RFC 8176, OIDC)."""
+
+    amr: list[str]
+    auth_time: datetime
+
+
+def session_authentication(*, session: Session) -> SessionAuthentication:
+    """The one place that says how a session authenticated: the passkey that logged in, at the login's time."""
+    return SessionAuthentication(amr=session.device.amr, auth_time=session.created_at)
 
 
 def user_get(*, user_id: uuid.UUID | str, active_only: bool = False) -> User | None:

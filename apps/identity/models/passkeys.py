@@ -55,3 +55,9 @@ class Passkey(models.Model):
     def is_synced(self) -> bool:
         """A multi-device (synced) passkey may legitimately report a counter that does not increase."""
         return self.backup_eligible
+
+    @property
+    def amr(self) -> list[str]:
+        """RFC 8176 authentication methods of an assertion by this passkey: a device-bound key is hardware-secured
+        (`hwk`), a synced one is not (`swk`); every ceremony requires user verification (`user`)."""
+        return ["swk" if self.is_synced else "hwk", "user"]
