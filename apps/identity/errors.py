@@ -138,6 +138,20 @@ class AccountDisabled(NotAuthenticated):
     default_message = "This account is disabled."
 
 
+class StepUpRequired(LykosError):
+    """A sensitive action needs a fresh passkey assertion bound to that action (GitHub's sudo mode). 401 with
+    RFC 9470's `insufficient_user_authentication` challenge, so a standard OAuth client knows to re-authenticate
+    rather than refresh; `details.step_up` carries the WebAuthn request options to do it at once."""
+
+    code = "step_up_required"
+    http_status = 401
+    default_message = "This action needs a fresh passkey confirmation."
+    max_age_seconds = 300
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": f'Bearer error="insufficient_user_authentication", max_age={self.max_age_seconds}'}
+
+
 #: What verifying a passkey's response (a registration or an assertion) can refuse with.
 PASSKEY_RESPONSE_ERRORS: tuple[type[CeremonyError], ...] = (
     ChallengeMismatch,
