@@ -285,6 +285,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.paymaster.tasks.resume_in_flight_transactions_task",
         "schedule": 300.0,
     },
+    # Publishing the audit head to its external anchor (lykos/audit/anchor.py); a no-op while anchoring is off.
+    "anchor-audit-head": {
+        "task": "lykos.tasks.anchor_audit_head_task",
+        "schedule": env.float("AUDIT_ANCHOR_INTERVAL_SECONDS", default=300.0),
+    },
 }
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
@@ -316,7 +321,9 @@ LOGGING = {
 
 # --- social profile / OAuth -------------------------------------------------------------------------
 # apps/social_profile: profile, media, verification badges and the OAuth 2.0 / OpenID Connect provider. The
-# largest block of one app, so it reads on its own: lykos/settings/social_profile.py.
+# largest block of one app, so it reads on its own: lykos/settings/social_profile.py. Beside it (imports sort
+# together), the privacy plumbing: audit head anchoring and per-user keys, lykos/settings/privacy.py.
+from .privacy import *  # noqa: E402, F403
 from .social_profile import *  # noqa: E402, F403
 
 # --- security (G0) ----------------------------------------------------------------------------------
