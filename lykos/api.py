@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
+from django.http import QueryDict
 from drf_spectacular import openapi
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import Direction, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -147,10 +149,13 @@ class AutoSchema(openapi.AutoSchema):
         responses: list[object] = list(declared.values()) if isinstance(declared, dict) else []
         own = [error for response in responses if isinstance(response, ErrorResponse) for error in response.errors]
         body = REQUEST_BODY_ERRORS if self.takes_body() else ()
+        # A paginated list refuses a `limit`/`offset` out of range (lykos.pagination.Pagination).
+        paging = (InvalidRequest,) if self.method == "GET" and getattr(view, "pagination_class", None) else ()
         return [
             *permission_errors(view),
             *authentication,
             *own,
+            *paging,
             *throttle_errors(view),
             *body,
             *NEGOTIATION_ERRORS,
@@ -158,3 +163,84 @@ class AutoSchema(openapi.AutoSchema):
 
     def takes_body(self) -> bool:
         return self.method in _BODY_METHODS and self.get_request_serializer() is not None
+
+    def _unwrap_list_serializer(self, serializer: Any, direction: Direction) -> dict[str, Any] | None:
+        """A nested list's bounds, which DRF enforces (`allow_empty`, `min_length`, `max_length`) and
+        drf-spectacular leaves out, as `minItems`/`maxItems`."""
+        schema: dict[str, Any] | None = super()._unwrap_list_serializer(serializer, direction)
+        if schema is None or schema.get("type") != "array":
+            return schema
+        least = max(getattr(serializer, "min_length", None) or 0, 0 if getattr(serializer, "allow_empty", True) else 1)
+        if least:
+            schema["minItems"] = least
+        if (most := getattr(serializer, "max_length", None)) is not None:
+            schema["maxItems"] = most
+        return schema
+
+
+def _json_type_refusal(field: serializers.Field[Any, Any, Any, Any], value: object) -> str | None:
+    """What is wrong with a JSON value's type for this field, or None. DRF coerces on purpose (a CharField takes 5
+    as "5", an IntegerField "5", a BooleanField "true", a UUIDField an int), which form and query data need; the
+    schema of a JSON body says `string`, `integer`, `boolean`, and a body that breaks it must be refused."""
+    if value is None:
+        return None  # null is the field's own allow_null rule
+    checks: list[tuple[type[serializers.Field[Any, Any, Any, Any]], type | tuple[type, ...], str]] = [
+        (serializers.BooleanField, bool, "a boolean"),
+        (serializers.IntegerField, int, "an integer"),
+        (serializers.FloatField, (int, float), "a number"),
+        (serializers.UUIDField, str, "a string"),
+        (serializers.DateTimeField, str, "a string"),
+        (serializers.ChoiceField, str, "a string"),
+        (serializers.CharField, str, "a string"),
+    ]
+    for kind, allowed, name in checks:
+        if isinstance(field, kind):
+            wrong = not isinstance(value, allowed) or (kind is not serializers.BooleanField and isinstance(value, bool))
+            return f"Must be {name}." if wrong else None
+    return None
+
+
+class JsonInput(serializers.Serializer[None]):
+    """The base of every input serializer of a JSON body: each declared field's value must have the JSON type the
+    schema states for it before DRF's own (coercing) validation runs. Query and form data (a QueryDict, where
+    every value is a string) keep DRF's coercion."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict) and not isinstance(data, QueryDict):
+            errors = {
+                name: [refusal]
+                for name, field in self.fields.items()
+                if not field.read_only
+                and field.source_attrs
+                and name in data
+                and (refusal := _json_type_refusal(field, data[name])) is not None
+            }
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+class ExactlyOneOf(JsonInput):
+    """An input serializer that takes exactly one of the fields named in `exactly_one_of` (a transaction's `calls`
+    or `transfer`): refused as a validation error otherwise, and stated in the schema as a `oneOf` of the
+    alternatives' `required`, so a generated client cannot send both or neither."""
+
+    exactly_one_of: tuple[str, ...] = ()
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        given = [name for name in self.exactly_one_of if name in attrs]
+        if len(given) != 1:
+            names = " or ".join(f"`{name}`" for name in self.exactly_one_of)
+            raise serializers.ValidationError({name: [f"Give exactly one of {names}."] for name in self.exactly_one_of})
+        return attrs
+
+
+class ExactlyOneOfExtension(OpenApiSerializerExtension):
+    target_class = ExactlyOneOf
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema: openapi.AutoSchema, direction: Direction) -> dict[str, Any]:
+        schema: dict[str, Any] = auto_schema._map_basic_serializer(self.target, direction)  # type: ignore[no-untyped-call]  # untyped upstream
+        if direction == "request":
+            schema["oneOf"] = [{"required": [name]} for name in self.target.exactly_one_of]
+        return schema

@@ -1,4 +1,5 @@
-"""The DRF field for a passkey's answer (a WebAuthn PublicKeyCredential as JSON), used by every API that takes one:
+"""The DRF fields for what identity takes from outside: a username, and a passkey's answer (a WebAuthn
+PublicKeyCredential as JSON), used by every API that takes one:
 sign-up, login, adding a device, signing a transaction.
 
 The field checks the shape WebAuthn Level 3 gives the JSON (`RegistrationResponseJSON`,
@@ -13,8 +14,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from apps.identity.services.profile import USERNAME_PATTERN
 
 BASE64URL_PATTERN = r"^[A-Za-z0-9_-]*$"
 _BASE64URL = re.compile(BASE64URL_PATTERN)
@@ -47,6 +51,21 @@ CREDENTIAL_SCHEMA: dict[str, Any] = {
         "authenticatorAttachment": {"type": "string", "nullable": True},
     },
 }
+
+
+class UsernameField(serializers.CharField):
+    """A username as the one rule (`identity.services.profile.username_normalize`) takes it: ASCII, a letter first,
+    3-32 characters, case-insensitive. Whitespace is not trimmed: what the schema's pattern refuses, we refuse."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 32)
+        super().__init__(trim_whitespace=False, **kwargs)
+        self.validators.append(
+            RegexValidator(
+                USERNAME_PATTERN,
+                message="A username is 3-32 characters: a letter first, then letters, digits or underscores.",
+            )
+        )
 
 
 def _b64url(value: object, name: str, *, nullable: bool = False, max_chars: int | None = None) -> None:
@@ -92,4 +111,4 @@ class CredentialField(serializers.Field[dict[str, Any], dict[str, Any], dict[str
         return dict(value)
 
 
-__all__ = ["BASE64URL_PATTERN", "CREDENTIAL_SCHEMA", "CredentialField"]
+__all__ = ["BASE64URL_PATTERN", "CREDENTIAL_SCHEMA", "CredentialField", "UsernameField"]

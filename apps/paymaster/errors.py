@@ -57,6 +57,14 @@ class DeviceNotAccountOwner(RuleRefused):
     default_message = "This passkey is not (yet) an owner of the account on-chain."
 
 
+class ChainNotServed(RuleRefused):
+    """A well-formed chain id that is not an enabled chain here: the schema cannot know the registry, so this is a
+    rule (422), not a malformed request."""
+
+    code = "chain_not_served"
+    default_message = "Unknown or disabled chain."
+
+
 class NoAccount(RuleRefused):
     code = "no_account"
     default_message = "You have no account on this chain yet."
@@ -70,6 +78,7 @@ PREPARE_ERRORS: tuple[type[LykosError], ...] = (
     AccountFrozen,
     NotFound,
     SponsorshipChanged,
+    ChainNotServed,
     NoAccount,
     RiskBlocked,
     SponsorshipRefused,

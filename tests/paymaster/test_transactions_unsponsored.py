@@ -97,7 +97,8 @@ def test_unknown_chain_and_unfunded_account_are_refused(wallet, chain) -> None: 
     wallet.sign_up("poor_user")
     transfer = {"token": "native", "amount": "1", "to": RECIPIENT}
     unknown = prepare(wallet, {"chain_id": 424242, "transfer": transfer})
-    assert unknown.status_code == 400 and unknown.json()["error"]["details"]["fields"] == {"chain_id": ["unknown"]}
+    assert unknown.status_code == 422 and unknown.json()["error"]["code"] == "chain_not_served"
+    assert unknown.json()["error"]["details"]["fields"] == {"chain_id": ["unknown"]}
     poor = prepare(wallet, {"chain_id": chain.chain_id, "transfer": transfer})
     assert poor.status_code == 422 and poor.json()["error"]["code"] == "insufficient_funds"
     required = prepare(wallet, {"chain_id": chain.chain_id, "transfer": transfer, "sponsorship": "required"})

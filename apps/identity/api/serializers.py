@@ -7,17 +7,18 @@ from typing import Any
 from rest_framework import serializers
 
 from apps.identity.models import Passkey, RewardEntry, Session, User
-from apps.identity.serializer_fields import CredentialField
+from apps.identity.serializer_fields import CredentialField, UsernameField
 from apps.identity.services import IssuedTokens
+from lykos.api import JsonInput
 
 
-class RegisterOptionsIn(serializers.Serializer[None]):
-    username = serializers.CharField(required=False, allow_blank=True, max_length=64)
+class RegisterOptionsIn(JsonInput):
+    username = UsernameField(required=False, allow_blank=True)
     display_name = serializers.CharField(required=False, allow_blank=True, max_length=64, default="")
     referral_code = serializers.CharField(required=False, allow_blank=True, max_length=16)
 
 
-class LoginOptionsIn(serializers.Serializer[None]):
+class LoginOptionsIn(JsonInput):
     username = serializers.CharField(required=False, allow_blank=True, max_length=64)
 
 
@@ -26,18 +27,18 @@ class CeremonyOptionsOut(serializers.Serializer[dict[str, Any]]):
     publicKey = serializers.DictField(help_text="Options for navigator.credentials.create/get (base64url).")
 
 
-class RegisterVerifyIn(serializers.Serializer[None]):
+class RegisterVerifyIn(JsonInput):
     ceremony_id = serializers.CharField(max_length=64)
     credential = CredentialField()
     device_name = serializers.CharField(required=False, allow_blank=True, max_length=64, default="")
 
 
-class LoginVerifyIn(serializers.Serializer[None]):
+class LoginVerifyIn(JsonInput):
     ceremony_id = serializers.CharField(max_length=64)
     credential = CredentialField()
 
 
-class RefreshIn(serializers.Serializer[None]):
+class RefreshIn(JsonInput):
     refresh_token = serializers.CharField(max_length=256)
 
 
@@ -98,16 +99,16 @@ class TokensOut(serializers.Serializer[dict[str, Any]]):
         ).data
 
 
-class MeIn(serializers.Serializer[None]):
+class MeIn(JsonInput):
     display_name = serializers.CharField(required=False, allow_blank=True, max_length=64)
-    username = serializers.CharField(required=False, max_length=64)
+    username = UsernameField(required=False)
 
 
 class DeviceAddVerifyIn(RegisterVerifyIn):
     pass
 
 
-class DeviceRenameIn(serializers.Serializer[None]):
+class DeviceRenameIn(JsonInput):
     name = serializers.CharField(max_length=64)
 
 
@@ -123,7 +124,7 @@ class SessionOut(serializers.ModelSerializer[Session]):
         return str(obj.id) == str(self.context.get("current_session_id"))
 
 
-class RevokeAllIn(serializers.Serializer[None]):
+class RevokeAllIn(JsonInput):
     keep_current = serializers.BooleanField(default=False)
 
 

@@ -28,6 +28,7 @@ from apps.identity.errors import (
 from apps.identity.requests import access_claims, authenticated_user
 from lykos.api import error_responses
 from lykos.errors import DependencyUnavailable, NotFound
+from lykos.pagination import PaginatedListMixin
 from lykos.ratelimit import client_ip, ratelimit_hit
 
 
@@ -277,9 +278,15 @@ class DeviceDetailView(APIView):
         },
     )
     def patch(self, request: Request, device_id: uuid.UUID) -> Response:
-        data = s.DeviceRenameIn(data=request.data)
+        # A PATCH is partial (as DRF and the schema have it): without a name it changes nothing.
+        data = s.DeviceRenameIn(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         user = authenticated_user(request)
+        if "name" not in data.validated_data:
+            unchanged = selectors.device_get(user=user, device_id=device_id)
+            if unchanged is None:
+                raise NotFound("No such device.")
+            return Response(s.DeviceOut(unchanged).data)
         device = services.device_rename(user=user, device_id=device_id, name=data.validated_data["name"])
         return Response(s.DeviceOut(device).data)
 
@@ -341,16 +348,12 @@ class RewardsView(APIView):
         return Response({"balance": selectors.reward_balance(user=user), "referral_code": user.referral_code})
 
 
-class RewardHistoryView(APIView):
+class RewardHistoryView(PaginatedListMixin, APIView):
     @extend_schema(
         tags=["rewards"],
         summary="Points history, newest first",
         responses={200: s.RewardEntryOut(many=True)},
     )
     def get(self, request: Request) -> Response:
-        from rest_framework.pagination import LimitOffsetPagination
-
-        paginator = LimitOffsetPagination()
         user = authenticated_user(request)
-        page = paginator.paginate_queryset(selectors.reward_history(user=user), request, view=self)
-        return paginator.get_paginated_response(s.RewardEntryOut(page, many=True).data)
+        return self.paginated_response(request, selectors.reward_history(user=user), s.RewardEntryOut)

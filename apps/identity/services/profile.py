@@ -12,22 +12,26 @@ from apps.identity.models import User
 from lykos.audit.services import audit_record
 from lykos.errors import InvalidRequest
 
-USERNAME_RE = re.compile(r"^[a-z][a-z0-9_]{2,31}$")
+# ASCII only and matched whole (`fullmatch`): `str.lower()` maps the Kelvin sign to "k" and `strip()` drops Unicode
+# spaces, so a looser check would accept names the schema (which states this pattern) calls invalid.
+USERNAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{2,31}$"
+USERNAME_RE = re.compile(USERNAME_PATTERN)
 RESERVED_USERNAMES = frozenset(
     {"admin", "administrator", "root", "support", "help", "lykos", "security", "staff", "system", "api", "me"}
 )
 
 
 def username_normalize(username: str) -> str:
-    """Lowercase and check the character set; the same rule for sign-up and profile edits."""
-    value = (username or "").strip().lower()
-    if not USERNAME_RE.match(value):
+    """Check the character set and lowercase; the same rule for sign-up and profile edits. A reserved name is
+    taken (by us): 409 like any other taken name, since it is well-formed."""
+    if not isinstance(username, str) or not USERNAME_RE.fullmatch(username):
         raise InvalidRequest(
             "A username is 3-32 characters: a letter first, then letters, digits or underscores.",
             details={"fields": {"username": ["invalid"]}},
         )
+    value = username.lower()
     if value in RESERVED_USERNAMES:
-        raise InvalidRequest("This username is reserved.", details={"fields": {"username": ["reserved"]}})
+        raise UsernameTaken("This username is reserved.")
     return value
 
 

@@ -4,18 +4,68 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.chain.serializer_fields import AddressField, ChainIdField, WeiField
+from apps.chain import values
+from apps.chain.serializer_fields import AddressField, ChainIdField, HexBytesField, WeiField
 from apps.identity.serializer_fields import CredentialField
 from apps.paymaster import services
 from apps.paymaster.models import Transaction
+from apps.paymaster.services.intents import MAX_CALLS, NATIVE
+from lykos.api import ExactlyOneOf, JsonInput
 
 
-class PrepareIn(serializers.Serializer[None]):
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "enum": [NATIVE]},
+            {"type": "string", "pattern": values.ADDRESS_PATTERN},
+        ],
+        "description": f"\"{NATIVE}\" for the chain's own currency, else the ERC-20 token's address",
+    }
+)
+class TokenField(serializers.Field[str, Any, str, Any]):
+    """What a transfer sends: "native", or an ERC-20 token by its address (checksummed)."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if data == NATIVE:
+            return NATIVE
+        return AddressField().to_internal_value(data)
+
+    def to_representation(self, value: Any) -> str:
+        return str(value)
+
+
+class IntentCallIn(JsonInput):
+    to = AddressField()
+    value = WeiField(default=0)
+    data = HexBytesField(default=b"")  # type: ignore[assignment]  # the API's field is named data; Serializer.data is DRF's output
+
+
+class TransferIn(JsonInput):
+    token = TokenField(default=NATIVE)
+    amount = WeiField(allow_zero=False)
+    to = AddressField()
+
+
+@extend_schema_field(IntentCallIn(many=True, min_length=1, max_length=MAX_CALLS))  # type: ignore[call-arg]  # ListSerializer takes them; the stubs miss them
+class IntentCallsField(serializers.JSONField):
+    """`calls` as the schema states them; `services.intent_calls` parses them by the `apps.chain.values` rules and
+    refuses with the rule's own code (`invalid_address`, ...), which clients already rely on."""
+
+
+@extend_schema_field(TransferIn)
+class TransferField(serializers.JSONField):
+    """`transfer` as the schema states it; parsed by `services.intent_calls` like `calls`."""
+
+
+class PrepareIn(ExactlyOneOf):
+    exactly_one_of = ("calls", "transfer")
+
     chain_id = ChainIdField()
-    calls = serializers.JSONField(required=False, help_text="[{to, value (wei string), data (0x hex)}]")
-    transfer = serializers.JSONField(required=False, help_text='{token: "native" | ERC-20 address, amount, to}')
+    calls = IntentCallsField(required=False)
+    transfer = TransferField(required=False)
     sponsorship = serializers.ChoiceField(
         choices=["preferred", "required", "none"],
         default="preferred",
@@ -23,12 +73,23 @@ class PrepareIn(serializers.Serializer[None]):
     )
     device_id = serializers.UUIDField(required=False, help_text="The passkey that will sign (default: first device)")
 
+    def intent(self) -> dict[str, Any]:
+        """The intent as the client wrote it, for `services.intent_calls` to validate and normalise."""
+        return {name: self.validated_data[name] for name in self.exactly_one_of if name in self.validated_data}
 
-class SignIn(serializers.Serializer[None]):
+
+class TransactionFilterIn(JsonInput):
+    """The history's query parameters."""
+
+    status = serializers.ChoiceField(choices=Transaction.Status.choices, required=False)
+    chain_id = ChainIdField(required=False)
+
+
+class SignIn(JsonInput):
     credential = CredentialField(help_text="The PublicKeyCredential (assertion) JSON, base64url fields")
 
 
-class OwnerChangeIn(serializers.Serializer[None]):
+class OwnerChangeIn(JsonInput):
     chain_id = ChainIdField()
     action = serializers.ChoiceField(choices=["add", "remove"])
 

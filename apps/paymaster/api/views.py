@@ -6,32 +6,37 @@ import uuid
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.chain import values
 from apps.chain.errors import InvalidAddress, InvalidAmount, InvalidCalldata
 from apps.identity.errors import PASSKEY_ASSERTION_ERRORS
 from apps.identity.requests import authenticated_user
 from apps.identity.selectors import device_get
 from apps.paymaster import selectors, services
-from apps.paymaster.api.serializers import OwnerChangeIn, PreparedOut, PrepareIn, SignIn, TransactionOut
+from apps.paymaster.api.serializers import (
+    OwnerChangeIn,
+    PreparedOut,
+    PrepareIn,
+    SignIn,
+    TransactionFilterIn,
+    TransactionOut,
+)
 from apps.paymaster.errors import (
     PREPARE_ERRORS,
     DeviceNotAccountOwner,
     PrepareExpired,
     TransactionNotSignable,
 )
-from apps.paymaster.models import Transaction
 from apps.security.errors import AccountFrozen
 from lykos.api import error_responses
-from lykos.errors import InvalidRequest, NotFound
+from lykos.errors import NotFound
 from lykos.idempotency import IdempotencyInProgress, IdempotencyKeyReused, idempotent
+from lykos.pagination import PaginatedListMixin
 
 
-class TransactionListView(APIView):
+class TransactionListView(PaginatedListMixin, APIView):
     @extend_schema(
         tags=["transactions"],
         summary="Prepare a transaction: build, scan, sponsor; answer with the userOpHash to sign",
@@ -54,7 +59,7 @@ class TransactionListView(APIView):
     def post(self, request: Request) -> Response:
         data = PrepareIn(data=request.data)
         data.is_valid(raise_exception=True)
-        intent = {k: data.validated_data[k] for k in ("calls", "transfer") if k in data.validated_data}
+        intent = data.intent()
         tx = services.transaction_prepare(
             user=authenticated_user(request),
             chain_id=data.validated_data["chain_id"],
@@ -67,25 +72,18 @@ class TransactionListView(APIView):
     @extend_schema(
         tags=["transactions"],
         summary="Your transactions, newest first",
-        parameters=[
-            OpenApiParameter("status", str, enum=[s.value for s in Transaction.Status]),
-            OpenApiParameter("chain_id", int),
-        ],
+        parameters=[TransactionFilterIn],
         responses={200: TransactionOut(many=True), **error_responses(validation=True)},
     )
     def get(self, request: Request) -> Response:
-        status_filter = request.query_params.get("status")
-        chain_id = request.query_params.get("chain_id")
-        if status_filter and status_filter not in Transaction.Status.values:
-            raise InvalidRequest("Unknown status.", details={"fields": {"status": ["invalid"]}})
-        try:
-            chain_number = values.chain_id_parse(chain_id) if chain_id else None
-        except values.EvmValueError as exc:
-            raise InvalidRequest("chain_id is a number.", details={"fields": {"chain_id": ["invalid"]}}) from exc
-        qs = selectors.transaction_list(user=authenticated_user(request), status=status_filter, chain_id=chain_number)
-        paginator = LimitOffsetPagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(TransactionOut(page, many=True).data)
+        filters = TransactionFilterIn(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        qs = selectors.transaction_list(
+            user=authenticated_user(request),
+            status=filters.validated_data.get("status"),
+            chain_id=filters.validated_data.get("chain_id"),
+        )
+        return self.paginated_response(request, qs, TransactionOut)
 
 
 class TransactionDetailView(APIView):

@@ -24,7 +24,14 @@ from apps.chain.services import account_lock
 from apps.chain.userops import Call, UserOperation
 from apps.identity.selectors import device_active_by_ids, device_active_list
 from apps.paymaster.audit import PaymasterAuditEvent
-from apps.paymaster.errors import InsufficientFunds, NoAccount, RiskBlocked, SponsorshipChanged, SponsorshipRefused
+from apps.paymaster.errors import (
+    ChainNotServed,
+    InsufficientFunds,
+    NoAccount,
+    RiskBlocked,
+    SponsorshipChanged,
+    SponsorshipRefused,
+)
 from apps.paymaster.models import SponsorshipLedgerEntry, SponsorshipPolicy, Transaction
 from apps.paymaster.services.builder import build_user_operation, owner_signer_bytes, user_op_hash_hex
 from apps.paymaster.services.closing import transaction_expire
@@ -37,7 +44,7 @@ from apps.paymaster.services.sponsorship import (
 )
 from apps.security import services as security
 from lykos.audit.services import audit_record
-from lykos.errors import InvalidRequest, NotFound
+from lykos.errors import NotFound
 
 if TYPE_CHECKING:
     from apps.chain.models import Account, Chain
@@ -72,7 +79,7 @@ def chain_account_get(*, user: User, chain_id: int) -> tuple[Chain, Account]:
     """The enabled chain and the user's account on it, or the refusal a client can act on."""
     chain = chain_get(chain_id=chain_id)
     if chain is None:
-        raise InvalidRequest("Unknown or disabled chain.", details={"fields": {"chain_id": ["unknown"]}})
+        raise ChainNotServed(details={"fields": {"chain_id": ["unknown"]}})
     account = account_get(user=user, chain_id=chain_id)
     if account is None:
         raise NoAccount()

@@ -8,15 +8,16 @@ from rest_framework import serializers
 
 from apps.chain.serializer_fields import AddressField, ChainIdField, HexBytesField, QuantityField, WeiField
 from apps.security.models import ScanFeedback, TransactionSimulation
+from lykos.api import JsonInput
 
 
-class CallIn(serializers.Serializer[None]):
+class CallIn(JsonInput):
     target = AddressField()
     value = WeiField(default=0)
     data = HexBytesField(default=b"")  # type: ignore[assignment]  # the API's field is named data; Serializer.data is DRF's output
 
 
-class UserOpIn(serializers.Serializer[None]):
+class UserOpIn(JsonInput):
     """The operation as it will be signed (optional): its callData is what gets simulated."""
 
     sender = AddressField()
@@ -26,20 +27,20 @@ class UserOpIn(serializers.Serializer[None]):
     factoryData = HexBytesField(default=b"")
 
 
-class ScanTransactionIn(serializers.Serializer[None]):
+class ScanTransactionIn(JsonInput):
     chain_id = ChainIdField()
     to = AddressField()
     value = WeiField(default=0)
     data = HexBytesField(default=b"")  # type: ignore[assignment]  # the API's field is named data; Serializer.data is DRF's output
 
 
-class ScanUserOperationIn(serializers.Serializer[None]):
+class ScanUserOperationIn(JsonInput):
     chain_id = ChainIdField()
     calls = CallIn(many=True, allow_empty=False, max_length=32)  # type: ignore[call-arg]  # ListSerializer takes it; the stubs miss it
     user_op = UserOpIn(required=False)
 
 
-class TypedDataIn(serializers.Serializer[None]):
+class TypedDataIn(JsonInput):
     """EIP-712 typed data as eth_signTypedData_v4 takes it. The struct members are checked by the scan itself
     (a malformed address or number in them is a 400 naming `typed_data`)."""
 
@@ -49,12 +50,12 @@ class TypedDataIn(serializers.Serializer[None]):
     message = serializers.DictField()
 
 
-class ScanMessageIn(serializers.Serializer[None]):
+class ScanMessageIn(JsonInput):
     chain_id = ChainIdField()
     typed_data = TypedDataIn()
 
 
-class FeedbackIn(serializers.Serializer[None]):
+class FeedbackIn(JsonInput):
     simulation_id = serializers.UUIDField()
     decision = serializers.ChoiceField(choices=ScanFeedback.Decision.choices)
     note = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.validators import RegexValidator, URLValidator
 from rest_framework import serializers
 
+from apps.identity.serializer_fields import UsernameField
 from apps.social_profile import selectors
 from apps.social_profile.models import (
     Badge,
@@ -18,20 +20,30 @@ from apps.social_profile.models import (
     VerificationCode,
 )
 from apps.social_profile.models.profile import VISIBILITY_FIELDS, Visibility
+from apps.social_profile.services import media, verification
+from lykos.api import JsonInput
+
+HTTPS_URL_PATTERN = (
+    r"^https://([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}(/[A-Za-z0-9._~%!$&'()*+,;=:@/?#-]*)?$"
+)
 
 
 class LinkSerializer(serializers.Serializer[dict[str, str]]):
     label = serializers.CharField(max_length=40)  # type: ignore[assignment]  # a declared field, not Field.label
-    url = serializers.URLField(max_length=200)
+    # An https URL with a DNS host, as a pattern the schema publishes (a strict subset of Django's URLValidator,
+    # which still runs): the schema's `format: uri` alone admits URLs the validator refuses.
+    url = serializers.CharField(
+        max_length=200,
+        trim_whitespace=False,
+        validators=[
+            RegexValidator(HTTPS_URL_PATTERN, message="Links must be https URLs."),
+            URLValidator(schemes=["https"]),
+        ],
+    )
 
-    def validate_url(self, value: str) -> str:
-        if not value.startswith("https://"):
-            raise serializers.ValidationError("Links must be https URLs.")
-        return value
 
-
-class ProfileIn(serializers.Serializer[None]):
-    username = serializers.CharField(required=False, max_length=64)
+class ProfileIn(JsonInput):
+    username = UsernameField(required=False)
     display_name = serializers.CharField(required=False, allow_blank=True, max_length=64)
     bio = serializers.CharField(required=False, allow_blank=True, max_length=500)
     links = LinkSerializer(many=True, required=False, max_length=5)  # type: ignore[call-arg]  # ListSerializer takes it
@@ -106,9 +118,30 @@ class PublicProfileOut(serializers.Serializer[dict[str, Any]]):
         return data
 
 
-class UploadIn(serializers.Serializer[None]):
+class UploadIn(JsonInput):
     kind = serializers.ChoiceField(choices=MediaAsset.Kind.choices)
     content_type = serializers.CharField(max_length=64)
+
+    @staticmethod
+    def openapi_schema() -> dict[str, Any]:
+        """The kinds and the content types each takes (`media.ALLOWED_TYPES`) as one alternative per set of types,
+        so a client generated from the schema cannot ask for a combination the service refuses."""
+        by_types: dict[tuple[str, ...], list[str]] = {}
+        for kind, types in media.ALLOWED_TYPES.items():
+            by_types.setdefault(tuple(sorted(types)), []).append(str(kind))
+        return {
+            "oneOf": [
+                {
+                    "type": "object",
+                    "required": ["kind", "content_type"],
+                    "properties": {
+                        "kind": {"type": "string", "enum": kinds},
+                        "content_type": {"type": "string", "enum": list(types)},
+                    },
+                }
+                for types, kinds in by_types.items()
+            ]
+        }
 
 
 class PresignedPostOut(serializers.Serializer[dict[str, Any]]):
@@ -138,12 +171,24 @@ class UploadOut(serializers.Serializer[dict[str, Any]]):
     upload = PresignedPostOut()
 
 
-class EmailStartIn(serializers.Serializer[None]):
-    email = serializers.CharField(max_length=254)
+class EmailStartIn(JsonInput):
+    email = serializers.CharField(
+        max_length=verification.EMAIL_MAX_LENGTH,
+        trim_whitespace=False,
+        validators=[RegexValidator(verification.EMAIL_PATTERN, message="Not an email address.")],
+    )
 
 
-class PhoneStartIn(serializers.Serializer[None]):
-    phone = serializers.CharField(max_length=32)
+class PhoneStartIn(JsonInput):
+    phone = serializers.CharField(
+        max_length=verification.PHONE_MAX_LENGTH,
+        trim_whitespace=False,
+        validators=[
+            RegexValidator(
+                verification.PHONE_PATTERN, message="A phone number in international format, e.g. +14155550123."
+            )
+        ],
+    )
 
 
 class ChallengeOut(serializers.Serializer[VerificationCode]):
@@ -151,16 +196,16 @@ class ChallengeOut(serializers.Serializer[VerificationCode]):
     expires_at = serializers.DateTimeField()
 
 
-class ConfirmIn(serializers.Serializer[None]):
+class ConfirmIn(JsonInput):
     challenge_id = serializers.UUIDField()
     code = serializers.RegexField(r"^\d{6}$")
 
 
-class LinkConfirmIn(serializers.Serializer[None]):
+class LinkConfirmIn(JsonInput):
     token = serializers.CharField(max_length=100)
 
 
-class IdentityReviewIn(serializers.Serializer[None]):
+class IdentityReviewIn(JsonInput):
     document_id = serializers.UUIDField()
 
 

@@ -9,7 +9,6 @@ from django.middleware.csrf import CsrfViewMiddleware
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.authentication import BaseAuthentication
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -40,6 +39,7 @@ from apps.social_profile.services import profile as profile_services
 from apps.social_profile.services import verification as verification_services
 from lykos.api import error_responses
 from lykos.errors import DependencyUnavailable, NotFound
+from lykos.pagination import PaginatedListMixin
 from lykos.ratelimit import ratelimit_hit
 
 SESSION_BACKEND = "apps.social_profile.backends.PasskeySessionBackend"
@@ -98,7 +98,7 @@ class UploadView(APIView):
     @extend_schema(
         tags=["media"],
         summary="Start an upload: a presigned POST for one file of the declared type and size",
-        request=s.UploadIn,
+        request={"application/json": s.UploadIn.openapi_schema()},
         responses={
             201: s.UploadOut,
             **error_responses(UploadNotAllowed, validation=True),
@@ -290,17 +290,15 @@ class PlatformDetailView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class DataAccessListView(APIView):
+class DataAccessListView(PaginatedListMixin, APIView):
     @extend_schema(
         tags=["platforms"],
         summary="Your data-access log: every read of your data by a platform, newest first",
         responses={200: s.DataAccessOut(many=True)},
     )
     def get(self, request: Request) -> Response:
-        paginator = LimitOffsetPagination()
         user = authenticated_user(request)
-        page = paginator.paginate_queryset(selectors.data_access_list(user=user), request, view=self)
-        return paginator.get_paginated_response(s.DataAccessOut(page, many=True).data)
+        return self.paginated_response(request, selectors.data_access_list(user=user), s.DataAccessOut)
 
 
 class ExportView(APIView):

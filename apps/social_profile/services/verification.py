@@ -40,7 +40,20 @@ if TYPE_CHECKING:
     from apps.identity.models import User
 
 logger = logging.getLogger(__name__)
-PHONE_RE = re.compile(r"^\+[1-9]\d{6,14}$")
+# The contact rules, stated as the patterns the schema publishes and matched whole (`fullmatch`) over ASCII classes
+# only: Python's `\d` and `\s` take any Unicode digit or space, which the schema's readers (JavaScript regexes,
+# generated clients) read differently. The email rule is a strict subset of Django's `validate_email` (dot-atom
+# local part, LDH labels, an alphabetic top-level domain), which still runs after it.
+EMAIL_PATTERN = (
+    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
+EMAIL_MAX_LENGTH = 254
+# E.164 with the separators people type (spaces, dots, dashes, parentheses), which are dropped.
+PHONE_PATTERN = r"^[ ().-]*\+[ ().-]*[1-9]([ ().-]*[0-9]){6,14}[ ().-]*$"
+PHONE_MAX_LENGTH = 32
+EMAIL_RE = re.compile(EMAIL_PATTERN)
+PHONE_RE = re.compile(PHONE_PATTERN)
 METHODS = {
     ("email", "code"): Badge.Method.EMAIL_CODE,
     ("email", "link"): Badge.Method.EMAIL_LINK,
@@ -49,20 +62,20 @@ METHODS = {
 
 
 def contact_normalize(*, kind: str, value: str) -> str:
-    value = (value or "").strip()
     if kind == ContactChannel.Kind.EMAIL:
+        if not isinstance(value, str) or len(value) > EMAIL_MAX_LENGTH or not EMAIL_RE.fullmatch(value):
+            raise InvalidRequest("Not an email address.", details={"fields": {"email": ["invalid"]}})
         value = value.lower()
         try:
             validate_email(value)
         except ValidationError as exc:
             raise InvalidRequest("Not an email address.", details={"fields": {"email": ["invalid"]}}) from exc
         return value
-    digits = re.sub(r"[\s().-]", "", value)
-    if not PHONE_RE.match(digits):
+    if not isinstance(value, str) or len(value) > PHONE_MAX_LENGTH or not PHONE_RE.fullmatch(value):
         raise InvalidRequest(
             "A phone number in international format, e.g. +14155550123.", details={"fields": {"phone": ["invalid"]}}
         )
-    return digits
+    return re.sub(r"[ ().-]", "", value)
 
 
 def _index(kind: str, value: str) -> str:
