@@ -151,10 +151,17 @@ def test_username_taken_is_refused_at_options_and_at_verify(wallet, make_wallet)
     assert counts() == (1, 1, 1)
 
 
-@pytest.mark.parametrize("name", ["ab", "1abc", "a b c", "émile", "admin", "x" * 40, "a-b-c"])
+@pytest.mark.parametrize("name", ["ab", "1abc", "a b c", "émile", "x" * 40, "a-b-c", " alice", "\u212aelvin"])
 def test_bad_usernames_are_refused(wallet, name) -> None:  # type: ignore[no-untyped-def]
     response = wallet.post("/api/v1/auth/register/options", {"username": name})
     assert_refused(response, 400, "validation_error")
+
+
+@pytest.mark.parametrize("name", ["admin", "ADMIN", "Support"])
+def test_reserved_usernames_are_taken(wallet, name) -> None:  # type: ignore[no-untyped-def]
+    """Well-formed (the schema's pattern admits them), so not a validation error: taken, by us."""
+    response = wallet.post("/api/v1/auth/register/options", {"username": name})
+    assert_refused(response, 409, "username_taken")
 
 
 # --- login refusals ----------------------------------------------------------------------------------

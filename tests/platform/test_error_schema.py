@@ -27,7 +27,14 @@ import lykos
 from apps.identity.api.authentication import AccessTokenAuthentication
 from apps.identity.api.views import LoginVerifyView, MeView
 from lykos.api import ErrorResponse
-from lykos.errors import LykosError, MalformedRequest, NotAcceptable, NotAuthenticated, UnsupportedMediaType
+from lykos.errors import (
+    InvalidRequest,
+    LykosError,
+    MalformedRequest,
+    NotAcceptable,
+    NotAuthenticated,
+    UnsupportedMediaType,
+)
 from lykos.middleware import BodySizeLimitMiddleware
 from lykos.ratelimit import ScopedRateLimit
 from tests.support.error_recorder import OBSERVED, Observed
@@ -74,6 +81,8 @@ def expected_codes(view: APIView, declared: Any, *, takes_body: bool) -> Codes:
         _add(codes, *throttle.errors_for(view))
     if takes_body:
         _add(codes, *BodySizeLimitMiddleware.errors, MalformedRequest, UnsupportedMediaType)
+    if view.schema.method == "GET" and getattr(view, "pagination_class", None):  # type: ignore[union-attr]
+        _add(codes, InvalidRequest)  # a limit/offset out of range (lykos.pagination)
     _add(codes, NotAcceptable)
     return codes
 

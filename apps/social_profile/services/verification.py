@@ -44,9 +44,10 @@ logger = logging.getLogger(__name__)
 # only: Python's `\d` and `\s` take any Unicode digit or space, which the schema's readers (JavaScript regexes,
 # generated clients) read differently. The email rule is a strict subset of Django's `validate_email` (dot-atom
 # local part, LDH labels, an alphabetic top-level domain), which still runs after it.
+# Spaces around an address are dropped (people paste them), ASCII spaces only.
 EMAIL_PATTERN = (
-    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-    r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+    r"^ *[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63} *$"
 )
 EMAIL_MAX_LENGTH = 254
 # E.164 with the separators people type (spaces, dots, dashes, parentheses), which are dropped.
@@ -65,7 +66,7 @@ def contact_normalize(*, kind: str, value: str) -> str:
     if kind == ContactChannel.Kind.EMAIL:
         if not isinstance(value, str) or len(value) > EMAIL_MAX_LENGTH or not EMAIL_RE.fullmatch(value):
             raise InvalidRequest("Not an email address.", details={"fields": {"email": ["invalid"]}})
-        value = value.lower()
+        value = value.strip(" ").lower()
         try:
             validate_email(value)
         except ValidationError as exc:
