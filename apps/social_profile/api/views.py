@@ -33,6 +33,7 @@ from apps.social_profile.errors import (
     VerificationExhausted,
     VerificationInvalid,
 )
+from apps.social_profile.oauth.browser_session import identity_session_remember
 from apps.social_profile.services import media as media_services
 from apps.social_profile.services import platforms as platform_services
 from apps.social_profile.services import privacy as privacy_services
@@ -367,5 +368,6 @@ class BrowserSessionView(APIView):
             raise CsrfFailed()
         user = authenticated_user(request)
         login(django_request, user, backend=SESSION_BACKEND)
+        identity_session_remember(django_request, session_id=access_claims(request).session_id)
         platform_services.browser_session_opened(user=user, identity_session_id=access_claims(request).session_id)
         return Response({"session": "opened"})
