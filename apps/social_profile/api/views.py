@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-from django.contrib.auth import login
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -16,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.identity.browser_sessions import browser_session_login
 from apps.identity.errors import UsernameTaken
 from apps.identity.requests import access_claims, authenticated_user
 from apps.social_profile import selectors
@@ -33,7 +33,6 @@ from apps.social_profile.errors import (
     VerificationExhausted,
     VerificationInvalid,
 )
-from apps.social_profile.oauth.browser_session import identity_session_remember
 from apps.social_profile.services import media as media_services
 from apps.social_profile.services import platforms as platform_services
 from apps.social_profile.services import privacy as privacy_services
@@ -367,7 +366,9 @@ class BrowserSessionView(APIView):
         if CsrfViewMiddleware(_no_view).process_view(django_request, _no_view, (), {}) is not None:
             raise CsrfFailed()
         user = authenticated_user(request)
-        login(django_request, user, backend=SESSION_BACKEND)
-        identity_session_remember(django_request, session_id=access_claims(request).session_id)
-        platform_services.browser_session_opened(user=user, identity_session_id=access_claims(request).session_id)
+        identity_session_id = access_claims(request).session_id
+        browser_session_login(
+            django_request, user=user, identity_session_id=identity_session_id, backend=SESSION_BACKEND
+        )
+        platform_services.browser_session_opened(user=user, identity_session_id=identity_session_id)
         return Response({"session": "opened"})

@@ -43,4 +43,3 @@ def pairwise_subject(*, user_id: uuid.UUID | str, application: Any) -> str:
     sector = application.client_id
     digest = hmac.new(_subject_salt(), f"{sector}\x00{user_id}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-

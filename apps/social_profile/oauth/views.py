@@ -18,8 +18,8 @@ from oauth2_provider.models import get_access_token_model, get_application_model
 from oauth2_provider.scopes import get_scopes_backend
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
+from apps.identity.browser_sessions import browser_session_identity
 from apps.identity.requests import authenticated_user
-from apps.social_profile.oauth.browser_session import identity_session_of
 from apps.social_profile.oauth.calls import platform_call, platform_calling
 from apps.social_profile.oauth.keys import oidc_keys_apply
 from apps.social_profile.oauth.subjects import pairwise_subject
@@ -117,7 +117,7 @@ class ConsentView(dot_views.AuthorizationView):
                 user=authenticated_user(self.request),
                 application=application,
                 code=codes[0],
-                identity_session_id=identity_session_of(self.request),
+                identity_session_id=browser_session_identity(self.request),
             )
 
     def _code_issued(self) -> bool:
