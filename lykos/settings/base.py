@@ -209,6 +209,7 @@ SPECTACULAR_SETTINGS = {
         "PasskeyStatusEnum": "apps.identity.models.passkeys.Passkey.Status",
         "TransactionStatusEnum": "apps.paymaster.models.transactions.Transaction.Status",
         "MediaKindEnum": "apps.social_profile.models.media.MediaAsset.Kind",
+        "StepUpActionEnum": "apps.identity.services.step_up.StepUpAction",
     },
 }
 # Bodies above this size are refused with 413 before any parser reads them.
