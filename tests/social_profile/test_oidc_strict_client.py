@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from apps.identity.models import Passkey, Session, User
+from apps.identity.selectors import session_authentication
 from apps.social_profile.oauth.subjects import pairwise_subject
 from tests.support.oauth import Person, Platform
 from tests.support.strict_rp import strict_sign_in
@@ -72,9 +73,10 @@ def test_a_strict_client_signs_in_and_each_platform_sees_its_own_stable_subject(
     # How the person authenticated: the passkey that logged in, when that login happened (RFC 8176, OIDC Core 2).
     login = Session.objects.filter(user=user).order_by("-created_at").first()
     assert login is not None
-    device = Passkey.objects.get(pk=login.device_id)
-    assert claims["amr"] == device.amr
-    assert claims["auth_time"] == int(login.created_at.timestamp())
+    authenticated = session_authentication(session=login)
+    assert claims["amr"] == authenticated.amr == Passkey.objects.get(pk=login.device_id).amr
+    assert claims["auth_time"] == int(authenticated.auth_time.timestamp())
+    assert abs(claims["auth_time"] - login.created_at.timestamp()) < 5
     # An id_token issued on refresh says when the user authenticated, not when the platform refreshed.
     refreshed = signed_in["refreshed"]
     assert refreshed["sub"] == sub
