@@ -163,6 +163,8 @@ ACCESS_TOKEN_TTL_SECONDS = env.int("ACCESS_TOKEN_TTL_SECONDS", default=300)
 REFRESH_TOKEN_TTL_SECONDS = env.int("REFRESH_TOKEN_TTL_SECONDS", default=30 * 86400)
 JWT_ISSUER = env.str("JWT_ISSUER", default="lykos")
 JWT_AUDIENCE = env.str("JWT_AUDIENCE", default="lykos-api")
+# How long a step-up (a fresh passkey assertion for one sensitive action) stays spendable.
+STEP_UP_TTL_SECONDS = env.int("STEP_UP_TTL_SECONDS", default=300)
 REWARD_POINTS = {
     "signup": 100,
     "second_device": 50,
@@ -211,6 +213,7 @@ SPECTACULAR_SETTINGS = {
         "PasskeyStatusEnum": "apps.identity.models.passkeys.Passkey.Status",
         "TransactionStatusEnum": "apps.paymaster.models.transactions.Transaction.Status",
         "MediaKindEnum": "apps.social_profile.models.media.MediaAsset.Kind",
+        "StepUpActionEnum": "apps.identity.services.step_up.StepUpAction",
     },
 }
 # Bodies above this size are refused with 413 before any parser reads them.

@@ -12,6 +12,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -62,12 +63,21 @@ def public_jwks() -> dict[str, list[dict[str, str]]]:
     return {"keys": keys}
 
 
-def access_token_issue(*, user_id: uuid.UUID, session_id: uuid.UUID, device_id: uuid.UUID) -> tuple[str, datetime]:
+def access_token_issue(
+    *,
+    user_id: uuid.UUID,
+    session_id: uuid.UUID,
+    device_id: uuid.UUID,
+    amr: list[str] | None = None,
+    auth_time: datetime | None = None,
+) -> tuple[str, datetime]:
+    """`amr` and `auth_time` (RFC 8176, OIDC Core) say how and when the user last proved presence on the
+    session, so a resource server can ask for a fresher authentication without calling us."""
     ring = _load_keyring()
     kid = ring["current"]
     now = datetime.now(UTC)
     expires_at = now + timedelta(seconds=settings.ACCESS_TOKEN_TTL_SECONDS)
-    claims = {
+    claims: dict[str, Any] = {
         "iss": settings.JWT_ISSUER,
         "aud": settings.JWT_AUDIENCE,
         "sub": str(user_id),
@@ -78,6 +88,10 @@ def access_token_issue(*, user_id: uuid.UUID, session_id: uuid.UUID, device_id: 
         "jti": secrets.token_hex(12),
         "typ": "access",
     }
+    if amr is not None:
+        claims["amr"] = list(amr)
+    if auth_time is not None:
+        claims["auth_time"] = int(auth_time.timestamp())
     token = jwt.encode(claims, ring[kid], algorithm=ALGORITHM, headers={"kid": kid})
     return token, expires_at
 
