@@ -33,7 +33,7 @@ def unseed(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("social_profile", "0002_review_permissions"),
+        ("social_profile", "0003_review_permissions"),
         ("security", "0004_staff_groups"),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('social_profile', '0001_initial'),
+        ('social_profile', '0002_authorization_authentication'),
     ]
 
     operations = [
