@@ -5,7 +5,7 @@ One module per sub-domain; the public functions are re-exported here, so callers
 tokens, the revocation cache) are the building blocks the sub-domains share.
 """
 
-from apps.identity.services.ceremonies import authentication_options
+from apps.identity.services.ceremonies import authentication_options, ceremony_consume, ceremony_start
 from apps.identity.services.devices import (
     device_add_begin,
     device_add_complete,
@@ -29,6 +29,8 @@ __all__ = [
     "IssuedTokens",
     "RewardKind",
     "authentication_options",
+    "ceremony_consume",
+    "ceremony_start",
     "device_add_begin",
     "device_add_complete",
     "device_rename",

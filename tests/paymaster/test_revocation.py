@@ -1,0 +1,153 @@
+"""Revocation that reaches the chain (issue 16, acceptance 3): one passkey ceremony on device A revokes device B
+off-chain at once and signs B's removal as an owner on every chain; the node decides when it has landed."""
+
+from __future__ import annotations
+
+import importlib
+import time
+from typing import Any
+
+import pytest
+
+from apps.chain import contracts
+from apps.chain.errors import BundlerError
+from apps.chain.userops import Call
+from apps.identity.models import Passkey
+from apps.paymaster.models import SponsorshipPolicy, Transaction
+from apps.paymaster.services import owner_removals_reconcile
+from tests.support import accounts as support
+from tests.support.authenticator import SoftAuthenticator
+from tests.support.transactions import account_of, wait_final
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BURN = "0x000000000000000000000000000000000000dEaD"
+_seed = importlib.import_module("apps.paymaster.migrations.0005_owner_changes_policy")
+
+
+@pytest.fixture
+def system_policy(db):  # type: ignore[no-untyped-def]
+    """The owner-change policy the data migration seeds (a transactional test flushes it, so seed it again), and a
+    user policy whose budget is spent: a revocation must not depend on it."""
+    from django.apps import apps
+
+    _seed.seed_owner_changes_policy(apps, None)
+    SponsorshipPolicy.objects.create(name="Users", global_budget_wei=10**18, deny_risky_operations=False)
+    return SponsorshipPolicy.objects.get(name=_seed.SYSTEM_POLICY)
+
+
+def _two_devices_on_two_chains(wallet, chains) -> tuple[dict[str, Any], SoftAuthenticator, dict[str, Any]]:  # type: ignore[no-untyped-def]
+    """Sign up on phone A, add laptop B, and have A sign B's owner addition on each chain until it lands."""
+    from apps.paymaster.services import transaction_signing_options
+    from tests.support.transactions import sign
+
+    tokens = wallet.sign_up()
+    laptop = SoftAuthenticator()
+    laptop_device = wallet.add_device(laptop, name="Laptop")
+    for chain in chains:
+        add_op = Transaction.objects.get(purpose="owner_add", subject_device_id=laptop_device["id"], chain=chain)
+        options = transaction_signing_options(tx=add_op)
+        body = wallet.authed("get", f"/api/v1/transactions/{add_op.id}").json()
+        signed = sign(wallet, {**body, "publicKey": options}, credential=wallet.authenticator.get(options))
+        assert signed.status_code == 200, signed.content
+        assert wait_final(wallet, str(add_op.id))["status"] == "included"
+        assert laptop_device["id"] in account_of(tokens, chain.chain_id).owners
+    return tokens, laptop, laptop_device
+
+
+def _laptop_session(wallet, laptop: SoftAuthenticator) -> str:  # type: ignore[no-untyped-def]
+    """Log in on the laptop (its own access token), keeping the phone's tokens in `wallet`."""
+    phone_tokens = wallet.tokens
+    begun = wallet.login_options()
+    response = wallet.post(
+        "/api/v1/auth/login/verify", {"ceremony_id": begun["ceremony_id"], "credential": laptop.get(begun["publicKey"])}
+    )
+    assert response.status_code == 200, response.content
+    wallet.tokens = phone_tokens
+    return str(response.json()["access_token"])
+
+
+def _revoke(wallet, device_id: str):  # type: ignore[no-untyped-def]
+    begun = wallet.authed("post", f"/api/v1/devices/{device_id}/revoke/options")
+    assert begun.status_code == 201, begun.content
+    options = begun.json()
+    credential = wallet.authenticator.get(options["public_key"])  # the phone: one touch
+    return options, wallet.authed(
+        "post", f"/api/v1/devices/{device_id}/revoke", {"ceremony_id": options["ceremony_id"], "credential": credential}
+    )
+
+
+def _wait_revoked(wallet, device_id: str, timeout: float = 90.0) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """Run the reconciler (the beat task's body) until the device's revocation reaches every chain."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        owner_removals_reconcile()
+        body = wallet.authed("get", f"/api/v1/devices/{device_id}/revocation").json()
+        if body["status"] == "revoked":
+            return body
+        time.sleep(0.5)
+    raise AssertionError(f"device {device_id} still listed on-chain: {body}")
+
+
+def _owner_removed_events(w3, account: str, key: tuple[bytes, bytes]) -> int:  # type: ignore[no-untyped-def]
+    contract = contracts.bind(w3, "LykosAccount", account)
+    return sum(1 for e in contract.events.OwnerRemoved.get_logs(from_block=0) if (e.args.x, e.args.y) == key)
+
+
+def _refused_on_chain(devchain, w3, phone: SoftAuthenticator, laptop: SoftAuthenticator, address: str) -> None:  # type: ignore[no-untyped-def]
+    """An operation signed by the laptop's key fails the account's own validation (AA24)."""
+    revoked = support.Passkey(credential=next(iter(laptop.credentials.values())), authenticator=laptop)
+    phone_owner = support.Passkey(credential=next(iter(phone.credentials.values())), authenticator=phone)
+    chain_wallet = support.Wallet.new(devchain, w3, owner=phone_owner, salt=0)
+    assert chain_wallet.address == address
+    assert not chain_wallet.contract.functions.isOwner(*revoked.key_tuple()).call()
+    assert chain_wallet.contract.functions.isOwner(*phone_owner.key_tuple()).call()
+    chain_wallet.fund(10**17)
+    with pytest.raises(BundlerError, match=r"AA24|signature"):
+        chain_wallet.send(chain_wallet.sign(chain_wallet.build([Call(target=BURN)], signer=revoked), revoked))
+
+
+def test_revoking_b_from_a_removes_b_on_both_chains_in_one_ceremony(  # type: ignore[no-untyped-def]
+    wallet,
+    system_policy,
+    sponsor_chain,
+    sponsor_chain_b,
+    sponsor_devchain,
+    sponsor_devchain_b,
+    sponsor_w3,
+    sponsor_w3_b,
+    celery_worker,
+) -> None:
+    tokens, laptop, laptop_device = _two_devices_on_two_chains(wallet, [sponsor_chain, sponsor_chain_b])
+    laptop_token = _laptop_session(wallet, laptop)
+    assert wallet.authed("get", "/api/v1/me", token=laptop_token).status_code == 200
+
+    options, revoked = _revoke(wallet, laptop_device["id"])
+    assert revoked.status_code == 200, revoked.content
+    assert sorted(options["chains"]) == sorted([sponsor_chain.chain_id, sponsor_chain_b.chain_id])
+    # Off-chain at once: the laptop's session is dead at its next request, its passkey refused for login.
+    assert revoked.json()["status"] in {"revoking", "revoked"}
+    assert Passkey.objects.get(pk=laptop_device["id"]).status == "revoked"
+    assert wallet.authed("get", "/api/v1/me", token=laptop_token).status_code == 401
+
+    body = _wait_revoked(wallet, laptop_device["id"])
+    assert body["chains_pending"] == [] and body["needs_signature"] == []
+    removals = Transaction.objects.filter(purpose="owner_remove", subject_device_id=laptop_device["id"])
+    # One removal per chain, both signed by the phone and paid by the system policy, none by the users' one.
+    assert {(t.chain_id, t.status, t.policy_id) for t in removals} == {
+        (sponsor_chain.chain_id, "included", system_policy.pk),
+        (sponsor_chain_b.chain_id, "included", system_policy.pk),
+    }
+    assert {str(t.signed_by_id) for t in removals} == {tokens["device"]["id"]}
+
+    key = tuple(
+        bytes(b).rjust(32, b"\0")
+        for b in Passkey.objects.values_list("public_key_x", "public_key_y").get(pk=laptop_device["id"])
+    )
+    for devchain, w3, chain in (
+        (sponsor_devchain, sponsor_w3, sponsor_chain),
+        (sponsor_devchain_b, sponsor_w3_b, sponsor_chain_b),
+    ):
+        address = account_of(tokens, chain.chain_id).address
+        assert _owner_removed_events(w3, address, key) == 1  # type: ignore[arg-type]
+        _refused_on_chain(devchain, w3, wallet.authenticator, laptop, address)
