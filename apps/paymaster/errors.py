@@ -57,6 +57,14 @@ class DeviceNotAccountOwner(RuleRefused):
     default_message = "This passkey is not (yet) an owner of the account on-chain."
 
 
+class NoActiveDevice(RuleRefused):
+    """Every passkey of the user is revoked or flagged (a possible clone, locked until staff review it): nothing
+    may sign for the account until one is cleared or recovery adds a new one."""
+
+    code = "no_active_device"
+    default_message = "You have no active passkey to sign with."
+
+
 class NoAccount(RuleRefused):
     code = "no_account"
     default_message = "You have no account on this chain yet."
@@ -71,6 +79,7 @@ PREPARE_ERRORS: tuple[type[LykosError], ...] = (
     NotFound,
     SponsorshipChanged,
     NoAccount,
+    NoActiveDevice,
     RiskBlocked,
     SponsorshipRefused,
     InsufficientFunds,

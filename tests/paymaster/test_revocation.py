@@ -151,3 +151,82 @@ def test_revoking_b_from_a_removes_b_on_both_chains_in_one_ceremony(  # type: ig
         address = account_of(tokens, chain.chain_id).address
         assert _owner_removed_events(w3, address, key) == 1  # type: ignore[arg-type]
         _refused_on_chain(devchain, w3, wallet.authenticator, laptop, address)
+
+
+def test_bundler_killed_during_the_removal_it_lands_once_after_it_returns(  # type: ignore[no-untyped-def]
+    wallet,
+    system_policy,
+    sponsor_chain,
+    sponsor_chain_b,
+    sponsor_devchain,
+    sponsor_w3,
+    celery_worker,
+) -> None:
+    tokens, laptop, laptop_device = _two_devices_on_two_chains(wallet, [sponsor_chain, sponsor_chain_b])
+    begun = wallet.authed("post", f"/api/v1/devices/{laptop_device['id']}/revoke/options").json()
+    credential = wallet.authenticator.get(begun["public_key"])
+
+    sponsor_devchain.stop_bundler()
+    try:
+        revoked = wallet.authed(
+            "post",
+            f"/api/v1/devices/{laptop_device['id']}/revoke",
+            {"ceremony_id": begun["ceremony_id"], "credential": credential},
+        )
+        # Revoked here at once; on the chain whose bundler is down the signed removal waits.
+        assert revoked.status_code == 200, revoked.content
+        assert revoked.json()["status"] == "revoking"
+        assert sponsor_chain.chain_id in revoked.json()["chains_pending"]
+        time.sleep(3)  # the submit task and the reconciler try the dead bundler meanwhile
+        owner_removals_reconcile()
+        stuck = Transaction.objects.get(purpose="owner_remove", chain=sponsor_chain)
+        assert stuck.status == "signed" and "bundler unavailable" in stuck.last_error
+        status = wallet.authed("get", f"/api/v1/devices/{laptop_device['id']}/revocation").json()
+        assert status["status"] == "revoking" and sponsor_chain.chain_id in status["chains_pending"]
+        assert status["needs_signature"] == []  # the stored signature will do
+    finally:
+        sponsor_devchain.start_bundler()
+
+    _wait_revoked(wallet, laptop_device["id"])
+    stuck.refresh_from_db()
+    address = account_of(tokens, sponsor_chain.chain_id).address
+    entry_point = contracts.bind(sponsor_w3, "EntryPoint", sponsor_devchain.entry_point)
+    landed = entry_point.events.UserOperationEvent.get_logs(
+        from_block=0, argument_filters={"userOpHash": bytes.fromhex(stuck.user_op_hash[2:])}
+    )
+    assert len(landed) == 1  # sent more than once perhaps, landed exactly once
+    laptop_key = tuple(
+        bytes(b).rjust(32, b"\0")
+        for b in Passkey.objects.values_list("public_key_x", "public_key_y").get(pk=laptop_device["id"])
+    )
+    assert _owner_removed_events(sponsor_w3, address, laptop_key) == 1  # type: ignore[arg-type]
+    _refused_on_chain(sponsor_devchain, sponsor_w3, wallet.authenticator, laptop, address)
+
+
+def test_owner_add_refuses_a_revoked_or_flagged_passkey(wallet, system_policy, sponsor_chain) -> None:  # type: ignore[no-untyped-def]
+    wallet.sign_up()
+    laptop = wallet.add_device(SoftAuthenticator(), name="Laptop")
+    tablet = wallet.add_device(SoftAuthenticator(), name="Tablet")
+    _, revoked = _revoke(wallet, laptop["id"])
+    assert revoked.status_code == 200, revoked.content
+    assert revoked.json()["status"] == "revoked"  # it never became an owner on-chain: nothing to remove
+    Passkey.objects.filter(pk=tablet["id"]).update(status="flagged", flagged_reason="possible clone")
+
+    for device in (laptop, tablet):
+        response = wallet.authed(
+            "post",
+            f"/api/v1/devices/{device['id']}/owner-change",
+            {"chain_id": sponsor_chain.chain_id, "action": "add"},
+        )
+        assert response.status_code == 422, response.content
+        assert response.json()["error"]["code"] == "device_not_addable"
+
+
+def test_prepare_when_the_only_passkey_is_flagged_is_a_clear_refusal(wallet, sponsor_chain) -> None:  # type: ignore[no-untyped-def]
+    tokens = wallet.sign_up()
+    Passkey.objects.filter(pk=tokens["device"]["id"]).update(status="flagged", flagged_reason="possible clone")
+    response = wallet.authed(
+        "post", "/api/v1/transactions", {"chain_id": sponsor_chain.chain_id, "calls": [{"to": BURN, "value": "0"}]}
+    )
+    assert 400 <= response.status_code < 500, response.content
+    assert response.json()["error"]["code"] == "no_active_device"

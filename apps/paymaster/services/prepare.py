@@ -24,7 +24,14 @@ from apps.chain.services import account_lock
 from apps.chain.userops import Call, UserOperation
 from apps.identity.selectors import device_active_by_ids, device_active_list
 from apps.paymaster.audit import PaymasterAuditEvent
-from apps.paymaster.errors import InsufficientFunds, NoAccount, RiskBlocked, SponsorshipChanged, SponsorshipRefused
+from apps.paymaster.errors import (
+    InsufficientFunds,
+    NoAccount,
+    NoActiveDevice,
+    RiskBlocked,
+    SponsorshipChanged,
+    SponsorshipRefused,
+)
 from apps.paymaster.models import SponsorshipLedgerEntry, SponsorshipPolicy, Transaction
 from apps.paymaster.services.builder import build_user_operation, owner_signer_bytes, user_op_hash_hex
 from apps.paymaster.services.closing import transaction_expire
@@ -37,7 +44,7 @@ from apps.paymaster.services.sponsorship import (
 )
 from apps.security import services as security
 from lykos.audit.services import audit_record
-from lykos.errors import InvalidRequest, NotFound
+from lykos.errors import InvalidRequest
 
 if TYPE_CHECKING:
     from apps.chain.models import Account, Chain
@@ -339,7 +346,7 @@ def _signing_device(user: User, device_id: uuid.UUID | None) -> Passkey:
     device = device_active_by_ids(user=user, device_ids=[device_id]).first() if device_id else None
     device = device or device_active_list(user=user).first()
     if device is None:
-        raise NotFound("No active device.")
+        raise NoActiveDevice()
     return device
 
 
