@@ -22,7 +22,7 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "lykos.apps.LykosAdminConfig",  # django.contrib.admin with the site that wants the password login
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -54,6 +54,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A browser session opened from an identity session ends with it (revocation, clone flag, refresh reuse).
+    "apps.identity.browser_sessions.IdentityBoundSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -92,6 +94,8 @@ AUTHENTICATION_BACKENDS = [
     "apps.identity.backends.StaffPasswordBackend",
     "apps.social_profile.backends.PasskeySessionBackend",
 ]
+# The admin opens only for sessions these backends authenticated: a passkey browser session never grants it.
+ADMIN_AUTHENTICATION_BACKENDS = ["apps.identity.backends.StaffPasswordBackend"]
 LOGIN_URL = "/login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -288,6 +292,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.paymaster.tasks.resume_in_flight_transactions_task",
         "schedule": 300.0,
     },
+    # Publishing the audit head to its external anchor (lykos/audit/anchor.py); a no-op while anchoring is off.
+    "anchor-audit-head": {
+        "task": "lykos.tasks.anchor_audit_head_task",
+        "schedule": env.float("AUDIT_ANCHOR_INTERVAL_SECONDS", default=300.0),
+    },
 }
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
@@ -319,7 +328,9 @@ LOGGING = {
 
 # --- social profile / OAuth -------------------------------------------------------------------------
 # apps/social_profile: profile, media, verification badges and the OAuth 2.0 / OpenID Connect provider. The
-# largest block of one app, so it reads on its own: lykos/settings/social_profile.py.
+# largest block of one app, so it reads on its own: lykos/settings/social_profile.py. Beside it (imports sort
+# together), the privacy plumbing: audit head anchoring and per-user keys, lykos/settings/privacy.py.
+from .privacy import *  # noqa: E402, F403
 from .social_profile import *  # noqa: E402, F403
 
 # --- security (G0) ----------------------------------------------------------------------------------

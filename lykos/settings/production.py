@@ -62,3 +62,7 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+
+# An anchor in a local file can be rewritten by whoever can rewrite the database host: it proves nothing.
+if AUDIT_ANCHOR_BACKEND == "file":
+    raise ImproperlyConfigured("Production settings refuse AUDIT_ANCHOR_BACKEND='file': use 's3' (Object Lock).")

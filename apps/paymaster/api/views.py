@@ -140,8 +140,6 @@ class TransactionSignView(APIView):
     def post(self, request: Request, transaction_id: uuid.UUID) -> Response:
         data = SignIn(data=request.data)
         data.is_valid(raise_exception=True)
-        if not isinstance(data.validated_data["credential"], dict):
-            raise InvalidRequest("credential must be the PublicKeyCredential JSON object.")
         user = authenticated_user(request)
         tx = services.transaction_sign(
             user=user, transaction_id=transaction_id, credential=data.validated_data["credential"]
@@ -219,8 +217,6 @@ class DeviceRevokeView(APIView):
     def post(self, request: Request, device_id: uuid.UUID) -> Response:
         data = RevokeIn(data=request.data)
         data.is_valid(raise_exception=True)
-        if not isinstance(data.validated_data["credential"], dict):
-            raise InvalidRequest("credential must be the PublicKeyCredential JSON object.")
         revocation = services.device_revocation_complete(
             user=authenticated_user(request),
             session_id=access_claims(request).session_id,
