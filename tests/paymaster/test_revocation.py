@@ -223,10 +223,21 @@ def test_owner_add_refuses_a_revoked_or_flagged_passkey(wallet, system_policy, s
 
 
 def test_prepare_when_the_only_passkey_is_flagged_is_a_clear_refusal(wallet, sponsor_chain) -> None:  # type: ignore[no-untyped-def]
+    from apps.identity.models import User
+    from apps.paymaster.errors import NoActiveDevice
+    from apps.paymaster.services import transaction_prepare
+
     tokens = wallet.sign_up()
     Passkey.objects.filter(pk=tokens["device"]["id"]).update(status="flagged", flagged_reason="possible clone")
+    # Through the API the flag has already ended the device's sessions: a clear 401, never a 500.
     response = wallet.authed(
         "post", "/api/v1/transactions", {"chain_id": sponsor_chain.chain_id, "calls": [{"to": BURN, "value": "0"}]}
     )
-    assert 400 <= response.status_code < 500, response.content
-    assert response.json()["error"]["code"] == "no_active_device"
+    assert response.status_code == 401, response.content
+    # Anything else that prepares for this user (an owner change, a task) gets the rule, not a 404 or a 500.
+    with pytest.raises(NoActiveDevice):
+        transaction_prepare(
+            user=User.objects.get(pk=tokens["user"]["id"]),
+            chain_id=sponsor_chain.chain_id,
+            intent={"calls": [{"to": BURN, "value": "0"}]},
+        )
