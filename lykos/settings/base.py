@@ -163,6 +163,8 @@ ACCESS_TOKEN_TTL_SECONDS = env.int("ACCESS_TOKEN_TTL_SECONDS", default=300)
 REFRESH_TOKEN_TTL_SECONDS = env.int("REFRESH_TOKEN_TTL_SECONDS", default=30 * 86400)
 JWT_ISSUER = env.str("JWT_ISSUER", default="lykos")
 JWT_AUDIENCE = env.str("JWT_AUDIENCE", default="lykos-api")
+# How long a step-up (a fresh passkey assertion for one sensitive action) stays spendable.
+STEP_UP_TTL_SECONDS = env.int("STEP_UP_TTL_SECONDS", default=300)
 REWARD_POINTS = {
     "signup": 100,
     "second_device": 50,
@@ -214,6 +216,7 @@ SPECTACULAR_SETTINGS = {
         "PasskeyStatusEnum": "apps.identity.models.passkeys.Passkey.Status",
         "TransactionStatusEnum": "apps.paymaster.models.transactions.Transaction.Status",
         "MediaKindEnum": "apps.social_profile.models.media.MediaAsset.Kind",
+        "StepUpActionEnum": "apps.identity.services.step_up.StepUpAction",
     },
 }
 # Bodies above this size are refused with 413 before any parser reads them.
@@ -231,6 +234,8 @@ RATE_LIMITS = {
     # Per-platform limit on /o/ when a platform has none of its own (PlatformRules.rate_limit).
     "platform": env.str("RATE_LIMIT_PLATFORM", default="600/m"),
     "security_scan": env.str("RATE_LIMIT_SECURITY_SCAN", default="60/m"),
+    # Refused bearer tokens per client IP; once spent, tokens are refused before they are even parsed.
+    "token_invalid": env.str("RATE_LIMIT_TOKEN_INVALID", default="60/m"),
 }
 
 # How many reverse proxies in front of us append to X-Forwarded-For (0: use the socket address).

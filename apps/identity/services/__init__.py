@@ -1,4 +1,5 @@
-"""Every identity write: sign-up, login, devices, sessions and tokens, profile, rewards, erasure.
+"""Every identity write: sign-up, login, devices, sessions and tokens, profile, rewards, erasure,
+and step-up (a fresh passkey assertion for one sensitive action).
 
 One module per sub-domain; the public functions are re-exported here, so callers import them from
 `apps.identity.services`. `ceremonies` (WebAuthn challenges and verification) and `tokens` (JWTs, refresh
@@ -25,10 +26,21 @@ from apps.identity.services.sessions import (
     session_revoke_all,
     session_touch,
 )
+from apps.identity.services.step_up import (
+    StepUpAction,
+    StepUpGrant,
+    params_canonical,
+    step_up_consume,
+    step_up_options,
+    step_up_required,
+    step_up_verify,
+)
 
 __all__ = [
     "IssuedTokens",
     "RewardKind",
+    "StepUpAction",
+    "StepUpGrant",
     "authentication_options",
     "ceremony_consume",
     "ceremony_start",
@@ -38,6 +50,7 @@ __all__ = [
     "device_revoke",
     "device_sessions_end",
     "login_begin",
+    "params_canonical",
     "passkey_assertion_verify",
     "profile_update",
     "registration_begin",
@@ -48,6 +61,10 @@ __all__ = [
     "session_revoke",
     "session_revoke_all",
     "session_touch",
+    "step_up_consume",
+    "step_up_options",
+    "step_up_required",
+    "step_up_verify",
     "user_erase",
     "username_normalize",
 ]

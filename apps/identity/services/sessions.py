@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps.identity import selectors
 from apps.identity.audit import IdentityAuditEvent
 from apps.identity.errors import RefreshTokenInvalid, RefreshTokenReused
 from apps.identity.models import Passkey, RefreshToken, SecurityEvent, Session, User
@@ -40,8 +41,13 @@ def tokens_issue(*, session: Session, parent: RefreshToken | None = None) -> Iss
     RefreshToken.objects.create(
         session=session, token_hash=tokens.refresh_token_hash(refresh), parent=parent, expires_at=expires
     )
+    authenticated = selectors.session_authentication(session=session)
     access, access_expires = tokens.access_token_issue(
-        user_id=session.user_id, session_id=session.id, device_id=session.device_id
+        user_id=session.user_id,
+        session_id=session.id,
+        device_id=session.device_id,
+        amr=authenticated.amr,
+        auth_time=authenticated.auth_time,
     )
     return IssuedTokens(access, access_expires, refresh, expires, session)
 
