@@ -191,8 +191,15 @@ def device_revocation_complete(
         str(device_id),
     ):
         raise ChallengeInvalid()
-    # Outside any transaction: a counter regression's flag and security event commit although we refuse.
-    signer = identity.passkey_assertion_verify(user=user, credential=credential, challenge=pending.challenge)
+    # The step-up for `device_revoke`, over the removals' root. Outside any transaction: a counter regression's
+    # flag and security event commit although we refuse.
+    signer = identity.step_up_confirm(
+        user=user,
+        session_id=session_id,
+        action=identity.StepUpAction.DEVICE_REVOKE,
+        challenge=pending.challenge,
+        credential=credential,
+    )
     tx_ids = [uuid.UUID(t) for t in bound.get("transactions", "").split(",") if t]
     with transaction.atomic():
         txs = list(
