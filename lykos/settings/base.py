@@ -231,6 +231,8 @@ RATE_LIMITS = {
     # Per-platform limit on /o/ when a platform has none of its own (PlatformRules.rate_limit).
     "platform": env.str("RATE_LIMIT_PLATFORM", default="600/m"),
     "security_scan": env.str("RATE_LIMIT_SECURITY_SCAN", default="60/m"),
+    # Refused bearer tokens per client IP; once spent, tokens are refused before they are even parsed.
+    "token_invalid": env.str("RATE_LIMIT_TOKEN_INVALID", default="60/m"),
 }
 
 # How many reverse proxies in front of us append to X-Forwarded-For (0: use the socket address).

@@ -2,7 +2,7 @@
 
 The keyring lives in the secrets provider: `{"current": kid, "<kid>": "<PEM>", ...}`. Rotation adds a key
 and makes it current; older keys keep verifying until pruned, so rotating never logs anyone out. The
-keyring is cached in-process briefly and re-read when a token names a kid we have not seen.
+keyring is cached in-process briefly and re-read when a token names a kid another process announced.
 """
 
 from __future__ import annotations
@@ -105,15 +105,15 @@ def access_token_decode(token: str) -> AccessClaims:
     # Only our algorithm: this is what makes `alg: none` and HS256-with-the-public-key tricks fail.
     if header.get("alg") != ALGORITHM or not isinstance(header.get("kid"), str):
         raise TokenInvalid("Unexpected token algorithm or key id.")
-    ring = _load_keyring()
-    if header["kid"] not in ring or header["kid"] == "current":
-        ring = _load_keyring(force=True)  # a key rotated in by another process
-        if header["kid"] not in ring or header["kid"] == "current":
-            raise TokenInvalid("Unknown signing key.")
+    # A kid we lack is re-read from the provider only when a rotation was announced (lykos.keyring): a token
+    # with a made-up kid must not cost a secrets-provider round trip.
+    key = _keyring.key_for(header["kid"])
+    if key is None:
+        raise TokenInvalid("Unknown signing key.")
     try:
         claims = jwt.decode(
             token,
-            ring[header["kid"]],
+            key,
             algorithms=[ALGORITHM],
             issuer=settings.JWT_ISSUER,
             audience=settings.JWT_AUDIENCE,
