@@ -43,7 +43,7 @@ def test_erasure_merges_the_counts_every_listener_returns(wallet) -> None:  # ty
     user_erasing.connect(listener, dispatch_uid="test.erase_listener")
     try:
         wallet.sign_up("eve")
-        erased = wallet.authed("delete", "/api/v1/me")
+        erased = wallet.authed("delete", "/api/v1/me", step_up="erase")
     finally:
         user_erasing.disconnect(dispatch_uid="test.erase_listener")
     assert erased.status_code == 200, erased.content

@@ -212,8 +212,8 @@ def identity_review_request(*, user: User, document_id: uuid.UUID) -> IdentityRe
 
 @transaction.atomic
 def identity_review_decide(*, reviewer: User, review_id: int, approve: bool, note: str = "") -> IdentityReview:
-    if not getattr(reviewer, "is_staff", False):
-        raise Forbidden("Only staff review identity documents.")
+    if not (getattr(reviewer, "is_staff", False) and reviewer.has_perm("social_profile.review_identity")):
+        raise Forbidden("Deciding identity reviews needs the review_identity permission.")
     review = IdentityReview.objects.select_for_update().select_related("user").filter(pk=review_id).first()
     if review is None:
         raise NotFound("No such review.")
