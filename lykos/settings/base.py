@@ -224,6 +224,8 @@ RATE_LIMITS = {
     # Per-platform limit on /o/ when a platform has none of its own (PlatformRules.rate_limit).
     "platform": env.str("RATE_LIMIT_PLATFORM", default="600/m"),
     "security_scan": env.str("RATE_LIMIT_SECURITY_SCAN", default="60/m"),
+    # Data exports per user: each decrypts everything held about the person.
+    "export": env.str("RATE_LIMIT_EXPORT", default="3/h"),
 }
 
 # How many reverse proxies in front of us append to X-Forwarded-For (0: use the socket address).
