@@ -22,7 +22,7 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "lykos.apps.LykosAdminConfig",  # django.contrib.admin with the site that wants the password login
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -54,6 +54,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A browser session opened from an identity session ends with it (revocation, clone flag, refresh reuse).
+    "apps.identity.browser_sessions.IdentityBoundSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -92,6 +94,8 @@ AUTHENTICATION_BACKENDS = [
     "apps.identity.backends.StaffPasswordBackend",
     "apps.social_profile.backends.PasskeySessionBackend",
 ]
+# The admin opens only for sessions these backends authenticated: a passkey browser session never grants it.
+ADMIN_AUTHENTICATION_BACKENDS = ["apps.identity.backends.StaffPasswordBackend"]
 LOGIN_URL = "/login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -9,7 +9,7 @@ from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
 from apps.identity.errors import AccountDisabled, SessionRevoked, TokenExpired, TokenInvalid
-from apps.identity.models import Session, User
+from apps.identity.models import Passkey, Session, User
 from apps.identity.services import session_touch, tokens
 from lykos.errors import DependencyUnavailable, LykosError
 
@@ -56,6 +56,8 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
             or session.revoked_at is not None
             or session.user_id != claims.user_id
             or session.device_id != claims.device_id
+            # A flagged or revoked device's tokens stop at once, even if ending its sessions has not reached them.
+            or session.device.status != Passkey.Status.ACTIVE
         ):
             raise _refused(SessionRevoked())
         if not session.user.is_active:

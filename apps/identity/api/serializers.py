@@ -7,16 +7,8 @@ from typing import Any
 from rest_framework import serializers
 
 from apps.identity.models import Passkey, RewardEntry, Session, User
+from apps.identity.serializer_fields import CredentialField
 from apps.identity.services import IssuedTokens
-
-
-class CredentialField(serializers.JSONField):
-    """A PublicKeyCredential as JSON (base64url fields), exactly as the browser script posts it."""
-
-    def to_internal_value(self, data: Any) -> dict[str, Any]:
-        if not isinstance(data, dict):
-            raise serializers.ValidationError("Expected the PublicKeyCredential JSON object.")
-        return data
 
 
 class RegisterOptionsIn(serializers.Serializer[None]):

@@ -19,6 +19,7 @@ from apps.identity.services.registration import registration_begin, registration
 from apps.identity.services.rewards import RewardKind, reward_credit
 from apps.identity.services.sessions import (
     IssuedTokens,
+    device_sessions_end,
     session_refresh,
     session_revoke,
     session_revoke_all,
@@ -33,6 +34,7 @@ __all__ = [
     "device_add_complete",
     "device_rename",
     "device_revoke",
+    "device_sessions_end",
     "login_begin",
     "passkey_assertion_verify",
     "profile_update",

@@ -15,10 +15,10 @@ from webauthn.helpers import base64url_to_bytes
 
 from apps.identity.audit import IdentityAuditEvent
 from apps.identity.errors import ChallengeInvalid, DuplicateCredential, LastDevice
-from apps.identity.models import Passkey, RewardEntry, Session, User
+from apps.identity.models import Passkey, RewardEntry, User
 from apps.identity.services import ceremonies
 from apps.identity.services.rewards import reward_credit
-from apps.identity.services.sessions import sessions_end
+from apps.identity.services.sessions import device_sessions_end
 from apps.identity.signals import device_added, device_revoked
 from lykos.audit.services import audit_record
 from lykos.errors import NotFound
@@ -123,8 +123,7 @@ def device_revoke(*, user: User, device_id: uuid.UUID) -> Passkey:
         if not user.passkeys.filter(status=Passkey.Status.ACTIVE).exclude(pk=device.pk).exists():
             raise LastDevice()
         _device_mark_revoked(device=device, actor=user)
-        sessions = Session.objects.select_for_update().filter(device=device, revoked_at__isnull=True)
-        sessions_end(session_ids=list(sessions.values_list("id", flat=True)), reason="device_revoked", actor=user)
+        device_sessions_end(device=device, reason="device_revoked", actor=user)
         transaction.on_commit(lambda: device_revoked.send(sender=Passkey, passkey=device))
     return device
 

@@ -79,6 +79,16 @@ def sessions_end(*, session_ids: list[uuid.UUID], reason: str, actor: User | Non
         tokens.session_revocation_publish(sid)
 
 
+def device_sessions_end(*, device: Passkey, reason: str, actor: User | None) -> int:
+    """End every live session of one device (revoked, flagged as a clone, replaced by recovery): its access and
+    refresh tokens and the browser sessions bound to them stop working at the next request. Call inside the
+    transaction that changes the device; returns how many sessions were ended."""
+    sessions = Session.objects.select_for_update().filter(device=device, revoked_at__isnull=True)
+    ids = list(sessions.values_list("id", flat=True))
+    sessions_end(session_ids=ids, reason=reason, actor=actor)
+    return len(ids)
+
+
 @transaction.atomic
 def session_revoke(*, user: User, session_id: uuid.UUID, reason: str = "user_revoked") -> None:
     session = Session.objects.select_for_update().filter(user=user, pk=session_id).first()
@@ -118,10 +128,13 @@ def _refresh_rotate(*, token_hash: str) -> IssuedTokens | Session:
     if found is None:
         raise RefreshTokenInvalid()
     # The session row is the lock: every rotation of one session happens one at a time.
-    session = Session.objects.select_for_update().select_related("user").get(pk=found)
+    session = Session.objects.select_for_update().select_related("user", "device").get(pk=found)
     token = RefreshToken.objects.select_for_update().get(token_hash=token_hash)
     if session.revoked_at is not None:
         raise RefreshTokenInvalid("This session has been revoked.")
+    if session.device.status != Passkey.Status.ACTIVE:
+        # Ending the device's sessions is what stops it; this holds even for a session a flag missed.
+        raise RefreshTokenInvalid("This device is no longer allowed to sign in.")
     if token.used_at is not None:
         return session
     if token.expires_at <= timezone.now() or not session.user.is_active:
