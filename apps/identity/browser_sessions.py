@@ -33,6 +33,15 @@ def browser_session_login(request: HttpRequest, *, user: User, identity_session_
     request.session[IDENTITY_SESSION_KEY] = str(identity_session_id)
 
 
+def browser_session_identity(request: HttpRequest) -> uuid.UUID | None:
+    """The identity session this browser session was opened from (None: anonymous, or a staff password login)."""
+    value = request.session.get(IDENTITY_SESSION_KEY) if hasattr(request, "session") else None
+    try:
+        return uuid.UUID(str(value)) if value else None
+    except ValueError:
+        return None
+
+
 def browser_session_is_live(request: HttpRequest) -> bool:
     """Whether the request's authenticated browser session may stand (True for anonymous ones: nothing to end)."""
     session = request.session

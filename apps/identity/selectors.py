@@ -56,7 +56,10 @@ class SessionAuthentication:
 
 
 def session_authentication(*, session: Session) -> SessionAuthentication:
-    """The one place that says how a session authenticated: the passkey that logged in, at the login's time."""
+    """The one place that says how a session authenticated: the passkey of its last user-verified assertion
+    (the latest step-up, else the login) and that assertion's time."""
+    if session.authenticated_at is not None and session.authenticated_by is not None:
+        return SessionAuthentication(amr=session.authenticated_by.amr, auth_time=session.authenticated_at)
     return SessionAuthentication(amr=session.device.amr, auth_time=session.created_at)
 
 

@@ -60,6 +60,13 @@ PRIVACY: list[Declaration] = [
         export=("id", "status", "created_at", "ready_at", "downloaded_at"),
         reason="The archive itself is sealed under the owner's key and cleared once downloaded.",
     ),
+    PersonalData(
+        "social_profile.AuthorizationAuthentication",
+        owner="user",
+        erasure=Erasure.DELETE,
+        export=("application", "amr", "auth_time", "created_at"),
+        reason="How the user authenticated for a platform's authorization (id_token amr/auth_time).",
+    ),
     NotPersonal("social_profile.PlatformRules", "A platform's scopes and rate limit, set by staff."),
     NotPersonal("social_profile.PlatformUsage", "Calls per platform and day (no user)."),
     PersonalData(

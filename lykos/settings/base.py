@@ -163,6 +163,8 @@ ACCESS_TOKEN_TTL_SECONDS = env.int("ACCESS_TOKEN_TTL_SECONDS", default=300)
 REFRESH_TOKEN_TTL_SECONDS = env.int("REFRESH_TOKEN_TTL_SECONDS", default=30 * 86400)
 JWT_ISSUER = env.str("JWT_ISSUER", default="lykos")
 JWT_AUDIENCE = env.str("JWT_AUDIENCE", default="lykos-api")
+# How long a step-up (a fresh passkey assertion for one sensitive action) stays spendable.
+STEP_UP_TTL_SECONDS = env.int("STEP_UP_TTL_SECONDS", default=300)
 REWARD_POINTS = {
     "signup": 100,
     "second_device": 50,
@@ -180,6 +182,9 @@ USER_OP_FEE_MARGIN_PERCENT = env.int("USER_OP_FEE_MARGIN_PERCENT", default=20)
 USER_OP_GAS_MARGIN_PERCENT = env.int("USER_OP_GAS_MARGIN_PERCENT", default=10)
 # A submitted op with no receipt this long after its validity ended, and unknown to the bundler, is dropped.
 TRANSACTION_DROP_GRACE_SECONDS = env.int("TRANSACTION_DROP_GRACE_SECONDS", default=120)
+# A revoked device's signed removal (and its system-sponsored paymaster signature) stays valid this long, so the
+# reconciler can resend it until it lands; only after that does the device ask for a new signature.
+OWNER_REMOVAL_VALIDITY_SECONDS = env.int("OWNER_REMOVAL_VALIDITY_SECONDS", default=7 * 24 * 3600)
 # Shown to ERC-7677 clients as the sponsor of their operations.
 PAYMASTER_SPONSOR_NAME = env.str("PAYMASTER_SPONSOR_NAME", default="LyKos Social Wallet")
 
@@ -211,6 +216,7 @@ SPECTACULAR_SETTINGS = {
         "PasskeyStatusEnum": "apps.identity.models.passkeys.Passkey.Status",
         "TransactionStatusEnum": "apps.paymaster.models.transactions.Transaction.Status",
         "MediaKindEnum": "apps.social_profile.models.media.MediaAsset.Kind",
+        "StepUpActionEnum": "apps.identity.services.step_up.StepUpAction",
     },
 }
 # Bodies above this size are refused with 413 before any parser reads them.
@@ -223,6 +229,8 @@ RATE_LIMITS = {
     "default": env.str("RATE_LIMIT_DEFAULT", default="600/m"),
     "auth": env.str("RATE_LIMIT_AUTH", default="20/m"),
     "otp": env.str("RATE_LIMIT_OTP", default="5/m"),
+    # Guesses at the codes sent to one address or number, whichever accounts make them.
+    "otp_destination": env.str("RATE_LIMIT_OTP_DESTINATION", default="10/h"),
     "alias": env.str("RATE_LIMIT_ALIAS", default="30/m"),
     "paymaster_rpc": env.str("RATE_LIMIT_PAYMASTER_RPC", default="300/m"),
     # Per-platform limit on /o/ when a platform has none of its own (PlatformRules.rate_limit).
@@ -230,6 +238,8 @@ RATE_LIMITS = {
     "security_scan": env.str("RATE_LIMIT_SECURITY_SCAN", default="60/m"),
     # Data exports per user: each decrypts everything held about the person.
     "export": env.str("RATE_LIMIT_EXPORT", default="3/h"),
+    # Refused bearer tokens per client IP; once spent, tokens are refused before they are even parsed.
+    "token_invalid": env.str("RATE_LIMIT_TOKEN_INVALID", default="60/m"),
 }
 
 # How many reverse proxies in front of us append to X-Forwarded-For (0: use the socket address).
@@ -281,6 +291,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "settle-external-sponsorships": {
         "task": "apps.paymaster.tasks.settle_external_sponsorships_task",
+        "schedule": 30.0,
+    },
+    "reconcile-owner-removals": {
+        "task": "apps.paymaster.tasks.reconcile_owner_removals_task",
         "schedule": 30.0,
     },
     "resume-in-flight-transactions": {

@@ -29,7 +29,14 @@ def test_add_device_login_with_it_then_revoke_it(wallet) -> None:  # type: ignor
     assert laptop_login.status_code == 200 and laptop_login.json()["device"]["id"] == device["id"]
 
     # Revoke it from the phone: its sessions end at once and it can no longer log in.
-    revoked = wallet.authed("delete", f"/api/v1/devices/{device['id']}", token=phone_tokens["access_token"])
+    wallet.authenticator = phone  # the phone confirms the revoke (step-up), on its own session
+    revoked = wallet.authed(
+        "delete",
+        f"/api/v1/devices/{device['id']}",
+        token=phone_tokens["access_token"],
+        step_up=("device_revoke", {"device_id": device["id"]}),
+    )
+    wallet.authenticator = laptop
     assert revoked.status_code == 200 and revoked.json()["status"] == "revoked"
     assert_code(wallet.authed("get", "/api/v1/me", token=laptop_login.json()["access_token"]), 401, "session_revoked")
     assert_code(wallet.login(), 401, "device_revoked")
@@ -41,13 +48,16 @@ def test_add_device_login_with_it_then_revoke_it(wallet) -> None:  # type: ignor
 
 def test_revoking_the_last_passkey_is_refused(wallet) -> None:  # type: ignore[no-untyped-def]
     issued = wallet.sign_up("ben")
-    assert_code(wallet.authed("delete", f"/api/v1/devices/{issued['device']['id']}"), 409, "last_device")
+    only = issued["device"]["id"]
+    assert_code(wallet.authed("delete", f"/api/v1/devices/{only}"), 401, "step_up_required")
+    step_up = ("device_revoke", {"device_id": only})
+    assert_code(wallet.authed("delete", f"/api/v1/devices/{only}", step_up=step_up), 409, "last_device")
     assert Passkey.objects.get().status == "active"
 
 
 def test_add_device_challenge_is_bound_to_the_session(wallet) -> None:  # type: ignore[no-untyped-def]
     wallet.sign_up("cid")
-    begun = wallet.authed("post", "/api/v1/devices/options").json()
+    begun = wallet.authed("post", "/api/v1/devices/options", step_up="passkey_add").json()
     other_session = wallet.login().json()
     credential = SoftAuthenticator().create(begun["publicKey"])
     body = {"ceremony_id": begun["ceremony_id"], "credential": credential}
@@ -61,7 +71,7 @@ def test_add_device_challenge_is_bound_to_the_session(wallet) -> None:  # type: 
 
 def test_add_device_excludes_existing_credentials(wallet) -> None:  # type: ignore[no-untyped-def]
     wallet.sign_up("dora")
-    options = wallet.authed("post", "/api/v1/devices/options").json()["publicKey"]
+    options = wallet.authed("post", "/api/v1/devices/options", step_up="passkey_add").json()["publicKey"]
     assert len(options["excludeCredentials"]) == 1
 
 

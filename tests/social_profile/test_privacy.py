@@ -70,7 +70,9 @@ def raw_dump(*, exclude: tuple[str, ...] = ()) -> str:
 
 
 def verify(wallet, kind: str, value: str) -> None:  # type: ignore[no-untyped-def]
-    started = wallet.authed("post", f"/api/v1/verification/{kind}", {kind: value}).json()
+    started = wallet.authed(
+        "post", f"/api/v1/verification/{kind}", {kind: value}, step_up=("channel_change", {kind: value})
+    ).json()
     text = mail.outbox[-1].body if kind == "email" else sms.outbox[-1].body
     code = re.search(r"(\d{6})", text).group(1)
     confirmed = wallet.authed(
@@ -161,8 +163,10 @@ def exported(wallet) -> tuple[dict, str]:  # type: ignore[no-untyped-def]
     assert requested.status_code == 202, requested.content
     export_id = requested.json()["id"]
     assert export_build(export_id=export_id).status == "ready"  # type: ignore[union-attr]
-    download = wallet.authed("get", f"/api/v1/me/export/{export_id}/download")
-    assert download.status_code == 200
+    download = wallet.authed(
+        "get", f"/api/v1/me/export/{export_id}/download", step_up=("export", {"export_id": export_id})
+    )
+    assert download.status_code == 200, download.content
     return json.loads(download.content), download.content.decode()
 
 
@@ -177,9 +181,10 @@ def test_the_export_holds_the_users_own_rows_of_every_declared_model_and_downloa
 
     stranger = make_wallet()
     stranger.sign_up("nosy")
-    assert stranger.authed("get", f"/api/v1/me/export/{export_id}/download").status_code == 404
+    export = ("export", {"export_id": export_id})
+    assert stranger.authed("get", f"/api/v1/me/export/{export_id}/download", step_up=export).status_code == 404
 
-    download = wallet.authed("get", f"/api/v1/me/export/{export_id}/download")
+    download = wallet.authed("get", f"/api/v1/me/export/{export_id}/download", step_up=export)
     assert download.status_code == 200
     archive = json.loads(download.content)
     assert archive["user"]["username"] == "grace_h" and "password" not in archive["user"]
@@ -220,7 +225,7 @@ def test_the_export_holds_the_users_own_rows_of_every_declared_model_and_downloa
     # Reviewers are other people: their ids are not in the archive (a case's rows, the audit's actor ids).
     assert '"assignee' not in text and '"opened_by' not in text and '"actor_id' not in text
 
-    again = wallet.authed("get", f"/api/v1/me/export/{export_id}/download")
+    again = wallet.authed("get", f"/api/v1/me/export/{export_id}/download", step_up=export)
     assert again.status_code == 410 and again.json()["error"]["code"] == "export_gone"
 
 
@@ -324,7 +329,7 @@ def test_erasure_ends_every_token_and_no_table_keeps_anything_readable(rich_user
     # A backup taken before the erasure: the whole database, as pg_dump writes it.
     backup = _pg("pg_dump", "--no-owner", connection.settings_dict["NAME"]).stdout
 
-    erased = wallet.authed("delete", "/api/v1/me")
+    erased = wallet.authed("delete", "/api/v1/me", step_up="erase")
     assert erased.status_code == 200, erased.content
     assert erased.json()["erased"] is True
 

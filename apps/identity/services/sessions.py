@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps.identity import selectors
 from apps.identity.audit import IdentityAuditEvent
 from apps.identity.errors import RefreshTokenInvalid, RefreshTokenReused
 from apps.identity.models import Passkey, RefreshToken, SecurityEvent, Session, User
@@ -40,8 +41,13 @@ def tokens_issue(*, session: Session, parent: RefreshToken | None = None) -> Iss
     RefreshToken.objects.create(
         session=session, token_hash=tokens.refresh_token_hash(refresh), parent=parent, expires_at=expires
     )
+    authenticated = selectors.session_authentication(session=session)
     access, access_expires = tokens.access_token_issue(
-        user_id=session.user_id, session_id=session.id, device_id=session.device_id
+        user_id=session.user_id,
+        session_id=session.id,
+        device_id=session.device_id,
+        amr=authenticated.amr,
+        auth_time=authenticated.auth_time,
     )
     return IssuedTokens(access, access_expires, refresh, expires, session)
 
@@ -74,9 +80,10 @@ def sessions_end(*, session_ids: list[uuid.UUID], reason: str, actor: User | Non
             subject=session,
             new_values={"reason": reason},
         )
-    # Publish before returning, not on commit: a revocation must not wait for the caller's transaction.
-    for sid in session_ids:
-        tokens.session_revocation_publish(sid)
+    # Published after commit: a revocation must not depend on Redis (publishing inside the transaction rolled the
+    # database revocation back when Redis was down), and the row, which every token check reads, is the truth.
+    ids = [str(sid) for sid in session_ids]
+    transaction.on_commit(lambda: tokens.session_revocations_publish(session_ids=ids), robust=True)
 
 
 def device_sessions_end(*, device: Passkey, reason: str, actor: User | None) -> int:

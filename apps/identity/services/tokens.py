@@ -2,16 +2,19 @@
 
 The keyring lives in the secrets provider: `{"current": kid, "<kid>": "<PEM>", ...}`. Rotation adds a key
 and makes it current; older keys keep verifying until pruned, so rotating never logs anyone out. The
-keyring is cached in-process briefly and re-read when a token names a kid we have not seen.
+keyring is cached in-process briefly and re-read when a token names a kid another process announced.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -23,6 +26,8 @@ from django.core.exceptions import ImproperlyConfigured
 from apps.identity.errors import TokenExpired, TokenInvalid
 from lykos.errors import DependencyUnavailable
 from lykos.keyring import Keyring
+
+logger = logging.getLogger(__name__)
 
 KEYRING_SECRET = "jwt-signing-keys"
 ALGORITHM = "ES256"
@@ -62,12 +67,21 @@ def public_jwks() -> dict[str, list[dict[str, str]]]:
     return {"keys": keys}
 
 
-def access_token_issue(*, user_id: uuid.UUID, session_id: uuid.UUID, device_id: uuid.UUID) -> tuple[str, datetime]:
+def access_token_issue(
+    *,
+    user_id: uuid.UUID,
+    session_id: uuid.UUID,
+    device_id: uuid.UUID,
+    amr: list[str] | None = None,
+    auth_time: datetime | None = None,
+) -> tuple[str, datetime]:
+    """`amr` and `auth_time` (RFC 8176, OIDC Core) say how and when the user last proved presence on the
+    session, so a resource server can ask for a fresher authentication without calling us."""
     ring = _load_keyring()
     kid = ring["current"]
     now = datetime.now(UTC)
     expires_at = now + timedelta(seconds=settings.ACCESS_TOKEN_TTL_SECONDS)
-    claims = {
+    claims: dict[str, Any] = {
         "iss": settings.JWT_ISSUER,
         "aud": settings.JWT_AUDIENCE,
         "sub": str(user_id),
@@ -78,6 +92,10 @@ def access_token_issue(*, user_id: uuid.UUID, session_id: uuid.UUID, device_id: 
         "jti": secrets.token_hex(12),
         "typ": "access",
     }
+    if amr is not None:
+        claims["amr"] = list(amr)
+    if auth_time is not None:
+        claims["auth_time"] = int(auth_time.timestamp())
     token = jwt.encode(claims, ring[kid], algorithm=ALGORITHM, headers={"kid": kid})
     return token, expires_at
 
@@ -91,15 +109,15 @@ def access_token_decode(token: str) -> AccessClaims:
     # Only our algorithm: this is what makes `alg: none` and HS256-with-the-public-key tricks fail.
     if header.get("alg") != ALGORITHM or not isinstance(header.get("kid"), str):
         raise TokenInvalid("Unexpected token algorithm or key id.")
-    ring = _load_keyring()
-    if header["kid"] not in ring or header["kid"] == "current":
-        ring = _load_keyring(force=True)  # a key rotated in by another process
-        if header["kid"] not in ring or header["kid"] == "current":
-            raise TokenInvalid("Unknown signing key.")
+    # A kid we lack is re-read from the provider only when a rotation was announced (lykos.keyring): a token
+    # with a made-up kid must not cost a secrets-provider round trip.
+    key = _keyring.key_for(header["kid"])
+    if key is None:
+        raise TokenInvalid("Unknown signing key.")
     try:
         claims = jwt.decode(
             token,
-            ring[header["kid"]],
+            key,
             algorithms=[ALGORITHM],
             issuer=settings.JWT_ISSUER,
             audience=settings.JWT_AUDIENCE,
@@ -149,6 +167,33 @@ def session_revocation_publish(session_id: uuid.UUID | str) -> None:
         cache.set(_revoked_key(session_id), 1, timeout=settings.ACCESS_TOKEN_TTL_SECONDS + 60)
     except Exception as exc:  # a revocation we cannot publish must not pass silently
         raise DependencyUnavailable("Could not publish the revocation.", details={"dependency": "redis"}) from exc
+
+
+PUBLISH_ATTEMPTS = 3
+PUBLISH_BACKOFF_SECONDS = 0.1
+PUBLISH_RETRY_COUNTDOWN_SECONDS = 2
+
+
+def session_revocations_publish(*, session_ids: list[str]) -> None:
+    """Publish committed revocations, retrying: a few quick attempts here, then a Celery task that retries with
+    backoff. Until it lands, servers still refuse the tokens, from the session row they read on every request."""
+    pending = list(session_ids)
+    for attempt in range(PUBLISH_ATTEMPTS):
+        try:
+            while pending:
+                session_revocation_publish(pending[0])
+                pending.pop(0)
+            return
+        except DependencyUnavailable:
+            if attempt + 1 < PUBLISH_ATTEMPTS:
+                time.sleep(PUBLISH_BACKOFF_SECONDS * 3**attempt)
+    logger.warning("revocations not published; retrying in the background", extra={"sessions": len(pending)})
+    from apps.identity.tasks import publish_session_revocations_task
+
+    try:
+        publish_session_revocations_task.apply_async(args=(pending,), countdown=PUBLISH_RETRY_COUNTDOWN_SECONDS)
+    except Exception:  # the broker is down too: the database still refuses the tokens
+        logger.exception("revocations not published and not queued", extra={"sessions": len(pending)})
 
 
 def session_revocation_cached(session_id: uuid.UUID | str) -> bool:

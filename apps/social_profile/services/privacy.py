@@ -14,6 +14,7 @@ from django.utils import timezone
 from apps.social_profile.audit import SocialProfileAuditEvent
 from apps.social_profile.errors import ExportGone, ExportNotReady
 from apps.social_profile.models import (
+    AuthorizationAuthentication,
     Badge,
     ConsentGrant,
     ContactChannel,
@@ -115,6 +116,7 @@ def social_data_erase(*, user: User) -> dict[str, int]:
     """
     counts = oauth_tokens_delete_all(user=user)
     counts["consents"] = ConsentGrant.objects.filter(user=user).delete()[0]
+    counts["authorization_authentications"] = AuthorizationAuthentication.objects.filter(user=user).delete()[0]
     counts["data_access_logs"] = DataAccessLog.objects.filter(user=user).delete()[0]
     counts["media"] = media_delete_all(user=user)
     counts["channels"] = ContactChannel.objects.filter(user=user).delete()[0]
