@@ -205,7 +205,21 @@ class JsonInput(serializers.Serializer[None]):
     schema states for it before DRF's own (coercing) validation runs. Query and form data (a QueryDict, where
     every value is a string) keep DRF's coercion."""
 
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        # DRF trims strings by default, so "  " would pass a schema's `minLength: 1` and then be refused as blank.
+        fields = super().get_fields()
+        for field in fields.values():
+            if isinstance(field, serializers.CharField):
+                field.trim_whitespace = False
+        return fields
+
     def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, QueryDict):
+            # DRF reads an empty form or query value as "not given"; the schema says a given value is not empty.
+            names: list[str] = [str(name) for name in self.fields]
+            blank = {name: ["May not be blank."] for name in names if name in data and data.get(name) == ""}
+            if blank:
+                raise serializers.ValidationError(blank)
         if isinstance(data, dict) and not isinstance(data, QueryDict):
             errors = {
                 name: [refusal]

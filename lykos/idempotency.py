@@ -17,6 +17,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -24,7 +25,8 @@ from lykos.errors import Conflict, InvalidRequest, LykosError, RuleRefused, erro
 from lykos.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
-_VALID_KEY = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
+KEY_PATTERN = r"^[A-Za-z0-9._:-]{8,128}$"
+_VALID_KEY = re.compile(KEY_PATTERN)
 RETENTION = timedelta(hours=24)
 
 
@@ -54,7 +56,7 @@ def idempotent(*, required: bool = False) -> Callable[[Callable[..., Response]],
                 if required:
                     raise InvalidRequest(f"The {HEADER} header is required.", details={"header": HEADER})
                 return view_method(self, request, *args, **kwargs)
-            if not _VALID_KEY.match(key):
+            if not _VALID_KEY.fullmatch(key):
                 raise InvalidRequest(f"{HEADER} must be 8-128 characters of [A-Za-z0-9._:-].")
             scope = f"{request.user.pk}:{request.method}:{request.path}"
             fingerprint = _fingerprint(request)
@@ -109,3 +111,8 @@ def idempotency_records_purge() -> int:
 def idempotency_records_forget(*, user_id: str) -> int:
     """Erasure: a user's stored answers hold their data; they go before the retention window ends."""
     return IdempotencyRecord.objects.filter(scope__startswith=f"{user_id}:").delete()[0]
+
+
+def idempotency_key_parameter() -> OpenApiParameter:
+    """The header as the schema documents it, with the pattern the decorator enforces."""
+    return OpenApiParameter(HEADER, str, OpenApiParameter.HEADER, required=False, pattern=KEY_PATTERN)

@@ -58,6 +58,14 @@ class WeiField(_EvmField[int, str]):
         return str(int(value))
 
 
+@extend_schema_field({"type": "string", "pattern": values.POSITIVE_UINT256_PATTERN, "example": "1000000000000000000"})
+class PositiveWeiField(WeiField):
+    """A uint256 that must not be zero (a transfer's amount)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(allow_zero=False, **kwargs)
+
+
 @extend_schema_field({"type": "string", "pattern": values.QUANTITY_PATTERN, "example": "0x0"})
 class QuantityField(_EvmField[int, str]):
     """A number as JSON-RPC writes it (0x-hex), where a field mirrors a UserOperation's JSON; an int in Python."""
@@ -106,4 +114,12 @@ class ChainIdField(_EvmField[int, int]):
         return int(value)
 
 
-__all__ = ["AddressField", "Bytes32Field", "ChainIdField", "HexBytesField", "QuantityField", "WeiField"]
+__all__ = [
+    "AddressField",
+    "Bytes32Field",
+    "ChainIdField",
+    "HexBytesField",
+    "PositiveWeiField",
+    "QuantityField",
+    "WeiField",
+]

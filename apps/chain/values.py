@@ -33,6 +33,7 @@ INVALID_CHAIN_ID = "invalid_chain_id"
 # The same patterns go into the OpenAPI schema and the PostgreSQL CHECKs (whose `$` is the end of the string).
 ADDRESS_PATTERN = r"^0x[0-9a-fA-F]{40}$"
 UINT256_PATTERN = r"^(0|[1-9][0-9]{0,77})$"
+POSITIVE_UINT256_PATTERN = r"^[1-9][0-9]{0,77}$"
 # A JSON-RPC QUANTITY as clients write it; leading zeros are tolerated (the spec forbids them, some clients don't).
 QUANTITY_PATTERN = r"^0x[0-9a-fA-F]{1,64}$"
 HEX_BYTES_PATTERN = r"^0x([0-9a-fA-F]{2})*$"

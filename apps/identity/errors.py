@@ -2,7 +2,7 @@
 
 from django.conf import settings
 
-from lykos.errors import Conflict, InvalidRequest, LykosError, NotAuthenticated
+from lykos.errors import Conflict, LykosError, NotAuthenticated, RuleRefused
 
 
 class ChallengeInvalid(LykosError):
@@ -105,7 +105,9 @@ class LastDevice(Conflict):
     default_message = "This is your only passkey; add another device before revoking it."
 
 
-class InvalidReferralCode(InvalidRequest):
+class InvalidReferralCode(RuleRefused):
+    """A well-formed code that names no one: a rule (422), since no schema can know which codes exist."""
+
     code = "invalid_referral_code"
     default_message = "Unknown referral code."
 

@@ -194,7 +194,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "lykos.errors.api_exception_handler",
     "DEFAULT_AUTHENTICATION_CLASSES": ["apps.identity.api.authentication.AccessTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["lykos.parsers.JSONParser"],  # DRF's, refusing NUL (PostgreSQL cannot store it)
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_THROTTLE_CLASSES": ["lykos.ratelimit.ScopedRateLimit"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",

@@ -120,7 +120,7 @@ def test_rewards_for_signup_second_device_and_referral(wallet, make_wallet) -> N
 
 
 def test_unknown_referral_code_is_refused(wallet) -> None:  # type: ignore[no-untyped-def]
-    assert_code(wallet.post("/api/v1/auth/register/options", {"referral_code": "NOPE"}), 400, "invalid_referral_code")
+    assert_code(wallet.post("/api/v1/auth/register/options", {"referral_code": "NOPE"}), 422, "invalid_referral_code")
 
 
 def test_replaying_a_reward_event_credits_once(wallet) -> None:  # type: ignore[no-untyped-def]

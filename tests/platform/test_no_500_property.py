@@ -211,3 +211,12 @@ def test_every_endpoint_answers_arbitrary_json_with_success_or_4xx(signed_in, op
         assert response.status_code < 500, (operation, body, response.content[:500])
 
     check()
+
+
+def test_a_nul_character_anywhere_in_a_body_is_malformed_not_a_database_error() -> None:
+    """PostgreSQL cannot store U+0000; the parser refuses it before any view (lykos/parsers.py)."""
+    client = APIClient()
+    for body in ({"username": "a\x00b"}, {"x\x00": 1}, {"nested": [{"deep": "\x00"}]}):
+        response = client.post("/api/v1/auth/register/options", body, format="json")
+        assert response.status_code == 400, response.content
+        assert response.json()["error"]["code"] == "malformed_request"

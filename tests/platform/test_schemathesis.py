@@ -39,8 +39,8 @@ def run_schemathesis(origin: str, report: Path, *, authenticated: bool) -> tuple
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCHEMATHESIS_HOOKS")}
     env["LYKOS_SCHEMATHESIS_ORIGIN"] = origin
     env["PYTHONPATH"] = str(ROOT)
-    if authenticated:
-        env["SCHEMATHESIS_HOOKS"] = "tests.support.schemathesis_hooks"
+    env["SCHEMATHESIS_HOOKS"] = "tests.support.schemathesis_hooks"
+    env["LYKOS_SCHEMATHESIS_AUTH"] = "1" if authenticated else "0"
     command = [
         str(Path(sys.executable).parent / "schemathesis"),
         "--config-file",

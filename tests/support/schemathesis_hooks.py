@@ -1,4 +1,10 @@
-"""Schemathesis hooks for the authenticated run (loaded by `schemathesis run` through SCHEMATHESIS_HOOKS).
+"""Schemathesis hooks (loaded by `schemathesis run` through SCHEMATHESIS_HOOKS): addresses as clients send them, and
+for the authenticated run (LYKOS_SCHEMATHESIS_AUTH=1) a person who logs in with a passkey.
+
+EIP-55 cannot be written as a pattern: a mixed-case address is valid only with its checksum. A client computes
+the checksum of the addresses it sends, so every address-shaped string the generator draws is sent checksummed
+(`map_case`); a wrong checksum is refused, as tests/paymaster and tests/chain prove, and that refusal is not what
+this run is about.
 
 The auth provider is a person with the suite's software passkey (tests/support/authenticator.py): on first use it
 signs up over HTTP, then every token it hands out comes from a real passkey login (`login/options` + `login/verify`).
@@ -13,16 +19,19 @@ is in LYKOS_SCHEMATHESIS_ORIGIN.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import threading
 from typing import Any
 
 import requests
 import schemathesis
+from eth_utils import to_checksum_address
 
 from tests.support.authenticator import SoftAuthenticator
 
 ORIGIN = os.environ.get("LYKOS_SCHEMATHESIS_ORIGIN", "http://localhost:8000")
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 TIMEOUT = 30
 
 
@@ -73,13 +82,34 @@ class PasskeyPerson:
             return self.log_in() or self.sign_up()
 
 
+def checksummed(value: Any) -> Any:
+    if isinstance(value, str) and _ADDRESS.fullmatch(value):
+        return to_checksum_address(value)
+    if isinstance(value, dict):
+        return {key: checksummed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [checksummed(item) for item in value]
+    return value
+
+
+@schemathesis.hook
+def map_case(ctx: schemathesis.HookContext, case: schemathesis.Case) -> schemathesis.Case:
+    # Assigned only when something changed: schemathesis tracks which part of a negative case it broke.
+    if case.body is not None and (body := checksummed(case.body)) != case.body:
+        case.body = body
+    if case.query and (query := checksummed(case.query)) != case.query:
+        case.query = query
+    return case
+
+
 PERSON = PasskeyPerson()
 
+if os.environ.get("LYKOS_SCHEMATHESIS_AUTH") == "1":
 
-@schemathesis.auth(refresh_interval=120)
-class PasskeyAuth:
-    def get(self, case: schemathesis.Case, ctx: schemathesis.AuthContext) -> str:
-        return PERSON.token()
+    @schemathesis.auth(refresh_interval=120)
+    class PasskeyAuth:
+        def get(self, case: schemathesis.Case, ctx: schemathesis.AuthContext) -> str:
+            return PERSON.token()
 
-    def set(self, case: schemathesis.Case, data: str, ctx: schemathesis.AuthContext) -> None:
-        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+        def set(self, case: schemathesis.Case, data: str, ctx: schemathesis.AuthContext) -> None:
+            case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}

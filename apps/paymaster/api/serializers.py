@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.chain import values
-from apps.chain.serializer_fields import AddressField, ChainIdField, HexBytesField, WeiField
+from apps.chain.serializer_fields import AddressField, ChainIdField, HexBytesField, PositiveWeiField, WeiField
 from apps.identity.serializer_fields import CredentialField
 from apps.paymaster import services
 from apps.paymaster.models import Transaction
@@ -45,7 +45,7 @@ class IntentCallIn(JsonInput):
 
 class TransferIn(JsonInput):
     token = TokenField(default=NATIVE)
-    amount = WeiField(allow_zero=False)
+    amount = PositiveWeiField()
     to = AddressField()
 
 

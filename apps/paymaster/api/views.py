@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -38,7 +38,7 @@ from apps.paymaster.errors import (
 from apps.security.errors import AccountFrozen
 from lykos.api import error_responses
 from lykos.errors import DependencyUnavailable, NotFound
-from lykos.idempotency import IdempotencyInProgress, IdempotencyKeyReused, idempotent
+from lykos.idempotency import IdempotencyInProgress, IdempotencyKeyReused, idempotency_key_parameter, idempotent
 from lykos.pagination import PaginatedListMixin
 
 
@@ -47,7 +47,7 @@ class TransactionListView(PaginatedListMixin, APIView):
         tags=["transactions"],
         summary="Prepare a transaction: build, scan, sponsor; answer with the userOpHash to sign",
         request=PrepareIn,
-        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
+        parameters=[idempotency_key_parameter()],
         responses={
             201: PreparedOut,
             **error_responses(
@@ -112,7 +112,7 @@ class TransactionSignView(APIView):
         tags=["transactions"],
         summary="Sign with a passkey (assertion over the userOpHash) and submit to the bundler",
         request=SignIn,
-        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
+        parameters=[idempotency_key_parameter()],
         responses={
             200: TransactionOut,
             **error_responses(

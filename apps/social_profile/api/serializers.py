@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.validators import RegexValidator, URLValidator
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.identity.serializer_fields import UsernameField
@@ -28,7 +29,7 @@ HTTPS_URL_PATTERN = (
 )
 
 
-class LinkSerializer(serializers.Serializer[dict[str, str]]):
+class LinkSerializer(JsonInput):
     label = serializers.CharField(max_length=40)  # type: ignore[assignment]  # a declared field, not Field.label
     # An https URL with a DNS host, as a pattern the schema publishes (a strict subset of Django's URLValidator,
     # which still runs): the schema's `format: uri` alone admits URLs the validator refuses.
@@ -42,6 +43,17 @@ class LinkSerializer(serializers.Serializer[dict[str, str]]):
     )
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "properties": {name: {"type": "string", "enum": list(Visibility.values)} for name in VISIBILITY_FIELDS},
+        "additionalProperties": False,
+    }
+)
+class VisibilityField(serializers.DictField):
+    """Visibility per profile field: only the profile's own fields as keys (the service refuses any other)."""
+
+
 class ProfileIn(JsonInput):
     username = UsernameField(required=False)
     display_name = serializers.CharField(required=False, allow_blank=True, max_length=64)
@@ -49,7 +61,7 @@ class ProfileIn(JsonInput):
     links = LinkSerializer(many=True, required=False, max_length=5)  # type: ignore[call-arg]  # ListSerializer takes it
     avatar_id = serializers.UUIDField(required=False, allow_null=True)
     header_id = serializers.UUIDField(required=False, allow_null=True)
-    visibility = serializers.DictField(
+    visibility = VisibilityField(
         child=serializers.ChoiceField(choices=Visibility.choices),
         required=False,
         help_text=", ".join(VISIBILITY_FIELDS),
