@@ -229,6 +229,8 @@ RATE_LIMITS = {
     "default": env.str("RATE_LIMIT_DEFAULT", default="600/m"),
     "auth": env.str("RATE_LIMIT_AUTH", default="20/m"),
     "otp": env.str("RATE_LIMIT_OTP", default="5/m"),
+    # Guesses at the codes sent to one address or number, whichever accounts make them.
+    "otp_destination": env.str("RATE_LIMIT_OTP_DESTINATION", default="10/h"),
     "alias": env.str("RATE_LIMIT_ALIAS", default="30/m"),
     "paymaster_rpc": env.str("RATE_LIMIT_PAYMASTER_RPC", default="300/m"),
     # Per-platform limit on /o/ when a platform has none of its own (PlatformRules.rate_limit).

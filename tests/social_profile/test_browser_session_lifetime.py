@@ -121,7 +121,12 @@ def test_revoking_a_device_ends_the_browser_session_it_opened(wallet, make_platf
     laptop_browser = browser_from(laptop_wallet.tokens)
     phone_browser = browser_from(wallet.tokens)
 
-    assert wallet.authed("delete", f"/api/v1/devices/{added['id']}").status_code == 200
+    assert (
+        wallet.authed(
+            "delete", f"/api/v1/devices/{added['id']}", step_up=("device_revoke", {"device_id": added["id"]})
+        ).status_code
+        == 200
+    )
     assert not reaches_consent(laptop_browser, platform)
     assert reaches_consent(phone_browser, platform)  # only the revoked device's sessions end
 

@@ -212,3 +212,23 @@ def test_the_http_sms_sender_posts_to_the_provider_and_types_its_errors(gateway)
         sender.send(to="+14155550123", body="x")
     with pytest.raises(SmsError, match="unreachable"):
         HttpSmsSender(url="http://127.0.0.1:9/none", token="k", timeout=1).send(to="+1", body="x")
+
+
+def test_guesses_at_one_address_are_capped_across_accounts(make_wallet, settings) -> None:  # type: ignore[no-untyped-def]
+    """Each account has its own code with its own attempts; together they still get only the destination's
+    budget of guesses, and no badge."""
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "otp": "100/m", "otp_destination": "4/h"}
+    victim = "+14155550199"
+    statuses = []
+    for i in range(3):
+        attacker = make_wallet()
+        attacker.sign_up(f"guesser_{i}")
+        started = start(attacker, "phone", victim).json()
+        for guess in ("000000", "111111"):
+            response = attacker.authed(
+                "post", "/api/v1/verification/confirm", {"challenge_id": started["challenge_id"], "code": guess}
+            )
+            statuses.append((response.status_code, response.json()["error"]["code"]))
+    assert statuses[:4] == [(400, "verification_invalid")] * 4
+    assert statuses[4:] == [(429, "rate_limited")] * 2
+    assert not Badge.objects.exists()

@@ -293,11 +293,20 @@ class DeviceDetailView(APIView):
 
     @extend_schema(
         tags=["devices"],
-        summary="Revoke a passkey (and end its sessions)",
-        responses={200: s.DeviceOut, **error_responses(NotFound, LastDevice, DependencyUnavailable)},
+        summary="Revoke a passkey and end its sessions (needs a `device_revoke` step-up, params {device_id}); "
+        "`POST devices/{id}/revoke/options` + `revoke` does it and signs the on-chain removal in one ceremony",
+        parameters=[STEP_UP_HEADER],
+        responses={
+            200: s.DeviceOut,
+            **error_responses(NotFound, StepUpRequired, LastDevice, DependencyUnavailable),
+        },
     )
     def delete(self, request: Request, device_id: uuid.UUID) -> Response:
-        return Response(s.DeviceOut(services.device_revoke(user=authenticated_user(request), device_id=device_id)).data)
+        user = authenticated_user(request)
+        if selectors.device_get(user=user, device_id=device_id) is None:
+            raise NotFound("No such device.")  # someone else's device: 404 before any ceremony is offered
+        require_step_up(request, action=StepUpAction.DEVICE_REVOKE, params={"device_id": str(device_id)})
+        return Response(s.DeviceOut(services.device_revoke(user=user, device_id=device_id)).data)
 
 
 class SessionListView(APIView):
