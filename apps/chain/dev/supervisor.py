@@ -41,6 +41,9 @@ from apps.chain.errors import ChainUnavailable
 ANVIL_BINARY = NODE_MODULES / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
 ALTO_ENTRY = NODE_MODULES / "@pimlico" / "alto" / "esm" / "cli" / "alto.js"
 LOOPBACK_PRELOAD = Path(__file__).resolve().parent / "loopback_preload.cjs"
+# How long anvil and alto may take to answer. alto starts in 1.5-2.5 s on an idle machine but took over 30 s on a
+# loaded 2-core one (seven parallel test runs), failing whole test sessions; a longer wait only delays a real failure.
+STARTUP_TIMEOUT_SECONDS = float(os.environ.get("LYKOS_DEVCHAIN_STARTUP_TIMEOUT", "120"))
 
 
 @dataclass
@@ -92,7 +95,7 @@ class DevChain:
             _stop_process(alto, timeout=timeout)
             self._processes.remove(alto)
 
-    def start_bundler(self, *, timeout: float = 30.0) -> None:
+    def start_bundler(self, *, timeout: float = STARTUP_TIMEOUT_SECONDS) -> None:
         """Start alto again on the same port (so `bundler_url` stays valid) after `stop_bundler`."""
         if self._bundler_launch is None or len(self._processes) != 1:
             raise DevChainError("the bundler is running or this dev chain cannot restart it")
@@ -122,7 +125,7 @@ def start_devchain(
     alto_log_level: str = "warn",
     debug_endpoints: bool = False,
     node: str = "node",
-    startup_timeout: float = 30.0,
+    startup_timeout: float = STARTUP_TIMEOUT_SECONDS,
     paymaster_signer: str | None = None,
     paymaster_deposit_wei: int = DEFAULT_PAYMASTER_DEPOSIT_WEI,
 ) -> DevChain:
