@@ -9,7 +9,7 @@ from apps.identity import pages as identity_pages
 from apps.paymaster import pages as paymaster_pages
 from apps.paymaster.api.rpc import paymaster_rpc
 from apps.social_profile.oauth import views as oauth_views
-from lykos import health
+from lykos import health, metrics
 
 handler400 = "lykos.errors.handler400"
 handler403 = "lykos.errors.handler403"
@@ -39,5 +39,5 @@ urlpatterns = [
     # social profile / OAuth: the OIDC provider under /o/, discovery also at the origin's root
     path("o/", include("apps.social_profile.oauth.urls", namespace="oauth2_provider")),
     path(".well-known/openid-configuration", oauth_views.DiscoveryView.as_view(), name="oidc-discovery-root"),
-    path("", include("django_prometheus.urls")),
+    path("metrics", metrics.metrics, name="prometheus-django-metrics"),
 ]

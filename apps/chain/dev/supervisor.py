@@ -78,9 +78,13 @@ class DevChain:
         return get_node_client(self)
 
     def stop(self, *, timeout: float = 5.0) -> None:
-        """Stop alto, then anvil (SIGTERM to each process group, SIGKILL after `timeout`); idempotent."""
+        """Stop alto, then anvil (SIGTERM to each process group, SIGKILL after `timeout`); idempotent.
+
+        A process leaves the list only once it is stopped, so a stop that was interrupted (an exception, a signal)
+        is finished by the next call, e.g. the one registered with atexit."""
         while self._processes:
-            _stop_process(self._processes.pop(), timeout=timeout)
+            _stop_process(self._processes[-1], timeout=timeout)
+            self._processes.pop()
         if self._workdir is not None:
             shutil.rmtree(self._workdir, ignore_errors=True)
             self._workdir = None

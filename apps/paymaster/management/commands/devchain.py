@@ -22,7 +22,16 @@ from apps.paymaster.signer import paymaster_signer_address
 
 
 def _interrupt(signum: int, frame: object) -> None:
+    # The first signal starts the shutdown; later ones (a second Ctrl-C, a supervisor's repeated SIGTERM, make
+    # forwarding one while the terminal sends another) must not interrupt it: an interrupted DevChain.stop() is
+    # what used to leave alto running. stop() escalates to SIGKILL on its own, so ignoring them costs nothing.
+    _shield_from_signals()
     raise KeyboardInterrupt
+
+
+def _shield_from_signals() -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class Command(BaseCommand):
@@ -58,5 +67,7 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             pass
         finally:
+            # However we got here (a signal, runserver's own exit on Ctrl-C, an error), nothing may cut cleanup short.
+            _shield_from_signals()
             chain.stop()
             self.stdout.write("Dev chain stopped.")
