@@ -13,8 +13,10 @@ import signal
 import threading
 from typing import Any
 
+from django.contrib.staticfiles.management.commands.runserver import Command as RunserverCommand
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+from django.core.servers.basehttp import WSGIServer
 
 from apps.chain.dev import start_devchain
 from apps.chain.dev.registry import register
@@ -32,6 +34,17 @@ def _interrupt(signum: int, frame: object) -> None:
 def _shield_from_signals() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class _QueueingWSGIServer(WSGIServer):
+    """Django's development server with a listen backlog for a burst of clients: with its 10, the eleventh of
+    thirty clients connecting at once was reset by the kernel instead of waiting its turn."""
+
+    request_queue_size = 128
+
+
+class _Runserver(RunserverCommand):
+    server_cls = _QueueingWSGIServer
 
 
 class Command(BaseCommand):
@@ -61,7 +74,7 @@ class Command(BaseCommand):
                 )
             )
             if serve:
-                call_command("runserver", serve, use_reloader=False)
+                call_command(_Runserver(), serve, use_reloader=False)
             else:
                 threading.Event().wait()
         except KeyboardInterrupt:
