@@ -49,17 +49,38 @@ def client_ip(request: HttpRequest) -> str:
     return remote
 
 
+def _window(scope: str, key: str, rate: str | None) -> tuple[int, int, int, str]:
+    limit, window = parse_rate(rate or settings.RATE_LIMITS[scope])
+    now = int(time.time())
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    return limit, window, now, f"rl:{scope}:{digest}:{now // window}"
+
+
+def ratelimit_check(*, scope: str, key: str, rate: str | None = None, fail_open: bool = False) -> None:
+    """Raise RateLimited if `key` already spent its window under `scope`, without counting an attempt.
+
+    For budgets of failures (e.g. refused tokens per IP): checked before the work, counted with `ratelimit_hit`
+    only when the work fails, so well-behaved traffic never spends it.
+    """
+    limit, window, now, cache_key = _window(scope, key, rate)
+    try:
+        count = cache.get(cache_key) or 0
+    except Exception as exc:
+        if fail_open:
+            logger.warning("rate limit unchecked: cache unavailable", extra={"scope": scope})
+            return
+        raise DependencyUnavailable("Rate limiting is unavailable.", details={"dependency": "redis"}) from exc
+    if count >= limit:
+        raise RateLimited(retry_after=window - (now % window), details={"scope": scope})
+
+
 def ratelimit_hit(*, scope: str, key: str, rate: str | None = None, fail_open: bool = False) -> None:
     """Count one attempt for `key` under `scope`; raise RateLimited once the window's budget is spent.
 
     Keys are hashed so that identifiers (usernames, phone numbers) never sit in Redis in plaintext.
     `fail_open` lets general traffic through when Redis is down; auth, OTP and alias scopes never do.
     """
-    limit, window = parse_rate(rate or settings.RATE_LIMITS[scope])
-    now = int(time.time())
-    bucket = now // window
-    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-    cache_key = f"rl:{scope}:{digest}:{bucket}"
+    limit, window, now, cache_key = _window(scope, key, rate)
     try:
         cache.add(cache_key, 0, timeout=window + 1)
         count = cache.incr(cache_key)

@@ -39,5 +39,11 @@ urlpatterns = [
     # social profile / OAuth: the OIDC provider under /o/, discovery also at the origin's root
     path("o/", include("apps.social_profile.oauth.urls", namespace="oauth2_provider")),
     path(".well-known/openid-configuration", oauth_views.DiscoveryView.as_view(), name="oidc-discovery-root"),
+    # RFC 8414 §3: the metadata of the issuer <origin>/o, where the RFC places it for an issuer with a path.
+    path(
+        ".well-known/oauth-authorization-server/o",
+        oauth_views.ServerMetadataView.as_view(),
+        name="oauth-server-metadata-root",
+    ),
     path("metrics", metrics.metrics, name="prometheus-django-metrics"),
 ]

@@ -18,6 +18,7 @@ pytest_plugins = [
     "tests.support.api_wallet",
     "tests.support.live_server",
     "tests.support.error_schema",
+    "tests.support.s3",
 ]
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from eth_abi import decode, encode
+from eth_abi.exceptions import DecodingError
 from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
 
 from apps.chain import values
@@ -236,10 +237,15 @@ def decode_execute(call_data: bytes) -> list[Call]:
     """The calls of an `execute` batch (the inverse of encode_execute); ValueError for any other calldata."""
     if call_data[:4] != _EXECUTE_SELECTOR:
         raise ValueError("not an execute() call")
-    mode, execution_data = decode(["bytes32", "bytes"], call_data[4:])
-    if mode != ERC7821_BATCH_MODE:
-        raise ValueError("not a default-mode batch")
-    (executions,) = decode(["(address,uint256,bytes)[]"], execution_data)
+    # eth-abi's DecodingError is not a ValueError: calldata with junk after the selector (an outside client's
+    # ERC-7677 request) would otherwise escape every caller's `except ValueError` as a server error.
+    try:
+        mode, execution_data = decode(["bytes32", "bytes"], call_data[4:])
+        if mode != ERC7821_BATCH_MODE:
+            raise ValueError("not a default-mode batch")
+        (executions,) = decode(["(address,uint256,bytes)[]"], execution_data)
+    except DecodingError as exc:
+        raise ValueError(f"not an ABI-encoded execute() batch: {exc}") from exc
     return [Call(target=to_checksum_address(t), value=v, data=d) for t, v, d in executions]
 
 

@@ -1,5 +1,7 @@
 """Identity's refusals, each with a stable code a wallet app can switch on."""
 
+from django.conf import settings
+
 from lykos.errors import Conflict, InvalidRequest, LykosError, NotAuthenticated
 
 
@@ -146,10 +148,10 @@ class StepUpRequired(LykosError):
     code = "step_up_required"
     http_status = 401
     default_message = "This action needs a fresh passkey confirmation."
-    max_age_seconds = 300
 
     def headers(self) -> dict[str, str]:
-        return {"WWW-Authenticate": f'Bearer error="insufficient_user_authentication", max_age={self.max_age_seconds}'}
+        max_age = settings.STEP_UP_TTL_SECONDS
+        return {"WWW-Authenticate": f'Bearer error="insufficient_user_authentication", max_age={max_age}'}
 
 
 #: What verifying a passkey's response (a registration or an assertion) can refuse with.

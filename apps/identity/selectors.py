@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet, Sum
 
 from apps.identity.models import Passkey, RewardEntry, Session, User
@@ -55,7 +56,10 @@ class SessionAuthentication:
 
 
 def session_authentication(*, session: Session) -> SessionAuthentication:
-    """The one place that says how a session authenticated: the passkey that logged in, at the login's time."""
+    """The one place that says how a session authenticated: the passkey of its last user-verified assertion
+    (the latest step-up, else the login) and that assertion's time."""
+    if session.authenticated_at is not None and session.authenticated_by is not None:
+        return SessionAuthentication(amr=session.authenticated_by.amr, auth_time=session.authenticated_at)
     return SessionAuthentication(amr=session.device.amr, auth_time=session.created_at)
 
 
@@ -70,3 +74,22 @@ def reward_balance(*, user: User) -> int:
 
 def reward_history(*, user: User) -> QuerySet[RewardEntry]:
     return RewardEntry.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+def session_is_live(*, session_id: uuid.UUID | str, user_id: uuid.UUID | str) -> bool:
+    """Whether an identity session still stands for `user_id`: not revoked, its device active, its user active.
+
+    Read from the database, the record a revocation writes first, so that whatever is tied to a session (a
+    browser session for the OAuth pages) ends with it on every server at the next request.
+    """
+    try:
+        session = Session.objects.select_related("user", "device").filter(pk=session_id).first()
+    except (ValueError, ValidationError):  # a malformed id stored in a cookie-backed session
+        return False
+    return (
+        session is not None
+        and session.revoked_at is None
+        and str(session.user_id) == str(user_id)
+        and session.user.is_active
+        and session.device.status == Passkey.Status.ACTIVE
+    )

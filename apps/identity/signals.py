@@ -12,7 +12,8 @@ from django.dispatch import Signal
 user_registered = Signal()
 
 # passkey=. Sent after the device change commits, because receivers start outside work (paymaster: the
-# on-chain owner change on every chain) that must never see a change that rolled back.
+# on-chain owner change on every chain) that must never see a change that rolled back. device_added also
+# carries ip_address= (str | None) and user_agent= (str) of the request that added it, for the new-device alert.
 device_added = Signal()
 device_revoked = Signal()
 

@@ -17,6 +17,8 @@ urlpatterns = [
     path("sessions", views.SessionListView.as_view()),
     path("sessions/revoke-all", views.SessionRevokeAllView.as_view()),
     path("sessions/<uuid:session_id>", views.SessionDetailView.as_view()),
+    path("step-up/options", views.StepUpOptionsView.as_view()),
+    path("step-up/verify", views.StepUpVerifyView.as_view()),
     path("rewards", views.RewardsView.as_view()),
     path("rewards/history", views.RewardHistoryView.as_view()),
 ]

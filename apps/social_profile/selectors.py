@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from apps.social_profile.adapters.storage import get_media_storage
 from apps.social_profile.models import (
+    AuthorizationAuthentication,
     Badge,
     ConsentGrant,
     ContactChannel,
@@ -85,3 +86,14 @@ def data_access_list(*, user: User) -> QuerySet[DataAccessLog]:
 
 def export_get(*, user: User, export_id: uuid.UUID) -> DataExport | None:
     return DataExport.objects.filter(user=user, pk=export_id).first()
+
+
+def authorization_authentication_get(
+    *, code_checksum: str | None = None, token_family: uuid.UUID | None = None
+) -> AuthorizationAuthentication | None:
+    """How the user authenticated for an authorization code, or for the refresh-token family it started."""
+    if code_checksum is not None:
+        return AuthorizationAuthentication.objects.filter(code_checksum=code_checksum).first()
+    if token_family is not None:
+        return AuthorizationAuthentication.objects.filter(token_family=token_family).order_by("-id").first()
+    return None

@@ -22,7 +22,7 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[LOCAL_ORIGIN])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "lykos.apps.LykosAdminConfig",  # django.contrib.admin with the site that wants the password login
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -55,6 +55,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A browser session opened from an identity session ends with it (revocation, clone flag, refresh reuse).
+    "apps.identity.browser_sessions.IdentityBoundSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -115,6 +117,8 @@ AUTHENTICATION_BACKENDS = [
     "apps.identity.backends.StaffPasswordBackend",
     "apps.social_profile.backends.PasskeySessionBackend",
 ]
+# The admin opens only for sessions these backends authenticated: a passkey browser session never grants it.
+ADMIN_AUTHENTICATION_BACKENDS = ["apps.identity.backends.StaffPasswordBackend"]
 LOGIN_URL = "/login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -182,6 +186,8 @@ ACCESS_TOKEN_TTL_SECONDS = env.int("ACCESS_TOKEN_TTL_SECONDS", default=300)
 REFRESH_TOKEN_TTL_SECONDS = env.int("REFRESH_TOKEN_TTL_SECONDS", default=30 * 86400)
 JWT_ISSUER = env.str("JWT_ISSUER", default="lykos")
 JWT_AUDIENCE = env.str("JWT_AUDIENCE", default="lykos-api")
+# How long a step-up (a fresh passkey assertion for one sensitive action) stays spendable.
+STEP_UP_TTL_SECONDS = env.int("STEP_UP_TTL_SECONDS", default=300)
 REWARD_POINTS = {
     "signup": 100,
     "second_device": 50,
@@ -230,6 +236,7 @@ SPECTACULAR_SETTINGS = {
         "PasskeyStatusEnum": "apps.identity.models.passkeys.Passkey.Status",
         "TransactionStatusEnum": "apps.paymaster.models.transactions.Transaction.Status",
         "MediaKindEnum": "apps.social_profile.models.media.MediaAsset.Kind",
+        "StepUpActionEnum": "apps.identity.services.step_up.StepUpAction",
     },
 }
 # Bodies above this size are refused with 413 before any parser reads them.
@@ -247,6 +254,8 @@ RATE_LIMITS = {
     # Per-platform limit on /o/ when a platform has none of its own (PlatformRules.rate_limit).
     "platform": env.str("RATE_LIMIT_PLATFORM", default="600/m"),
     "security_scan": env.str("RATE_LIMIT_SECURITY_SCAN", default="60/m"),
+    # Refused bearer tokens per client IP; once spent, tokens are refused before they are even parsed.
+    "token_invalid": env.str("RATE_LIMIT_TOKEN_INVALID", default="60/m"),
 }
 
 # /metrics (Prometheus) answers only a scraper sending `Authorization: Bearer <METRICS_TOKEN>`: it labels platforms
@@ -308,6 +317,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.paymaster.tasks.resume_in_flight_transactions_task",
         "schedule": 300.0,
     },
+    # Publishing the audit head to its external anchor (lykos/audit/anchor.py); a no-op while anchoring is off.
+    "anchor-audit-head": {
+        "task": "lykos.tasks.anchor_audit_head_task",
+        "schedule": env.float("AUDIT_ANCHOR_INTERVAL_SECONDS", default=300.0),
+    },
 }
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
@@ -339,7 +353,9 @@ LOGGING = {
 
 # --- social profile / OAuth -------------------------------------------------------------------------
 # apps/social_profile: profile, media, verification badges and the OAuth 2.0 / OpenID Connect provider. The
-# largest block of one app, so it reads on its own: lykos/settings/social_profile.py.
+# largest block of one app, so it reads on its own: lykos/settings/social_profile.py. Beside it (imports sort
+# together), the privacy plumbing: audit head anchoring and per-user keys, lykos/settings/privacy.py.
+from .privacy import *  # noqa: E402, F403
 from .social_profile import *  # noqa: E402, F403
 
 # --- security (G0) ----------------------------------------------------------------------------------

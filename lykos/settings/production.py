@@ -85,3 +85,7 @@ if not CLAMAV_ADDRESS and not env.bool("ALLOW_UNSCANNED_UPLOADS", default=False)
     )
 if _refused:
     raise ImproperlyConfigured("Production settings refuse to start: " + "; ".join(_refused) + ".")
+
+# An anchor in a local file can be rewritten by whoever can rewrite the database host: it proves nothing.
+if AUDIT_ANCHOR_BACKEND == "file":
+    raise ImproperlyConfigured("Production settings refuse AUDIT_ANCHOR_BACKEND='file': use 's3' (Object Lock).")

@@ -16,6 +16,7 @@ from oauth2_provider.models import get_application_model
 
 from apps.identity.models import User
 from apps.social_profile.models import ConsentGrant, PlatformRules
+from apps.social_profile.oauth.subjects import pairwise_subject
 from tests.support.browser import add_virtual_authenticator
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
@@ -96,7 +97,7 @@ def test_log_in_and_consent_in_chromium_then_the_platform_reads_the_granted_clai
     assert set(token["scope"].split()) == {"openid", "profile"}
     claims = client.get(config["userinfo_endpoint"]).json()
     user = User.objects.get(username="chromium_oauth")
-    assert claims["sub"] == str(user.id)
+    assert claims["sub"] == pairwise_subject(user_id=user.id, application=application)  # not the global id
     assert claims["preferred_username"] == "chromium_oauth" and claims["name"] == "Chromium Person"
     assert "email" not in claims
     assert ConsentGrant.objects.get(user=user, application=application).granted_scopes == "openid profile"

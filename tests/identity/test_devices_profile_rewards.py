@@ -47,7 +47,7 @@ def test_revoking_the_last_passkey_is_refused(wallet) -> None:  # type: ignore[n
 
 def test_add_device_challenge_is_bound_to_the_session(wallet) -> None:  # type: ignore[no-untyped-def]
     wallet.sign_up("cid")
-    begun = wallet.authed("post", "/api/v1/devices/options").json()
+    begun = wallet.authed("post", "/api/v1/devices/options", step_up="passkey_add").json()
     other_session = wallet.login().json()
     credential = SoftAuthenticator().create(begun["publicKey"])
     body = {"ceremony_id": begun["ceremony_id"], "credential": credential}
@@ -61,7 +61,7 @@ def test_add_device_challenge_is_bound_to_the_session(wallet) -> None:  # type: 
 
 def test_add_device_excludes_existing_credentials(wallet) -> None:  # type: ignore[no-untyped-def]
     wallet.sign_up("dora")
-    options = wallet.authed("post", "/api/v1/devices/options").json()["publicKey"]
+    options = wallet.authed("post", "/api/v1/devices/options", step_up="passkey_add").json()["publicKey"]
     assert len(options["excludeCredentials"]) == 1
 
 

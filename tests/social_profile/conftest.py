@@ -3,7 +3,6 @@ stopped here; a Celery worker on this app's own queue; platforms and people (tes
 
 from __future__ import annotations
 
-import os
 import secrets
 import shutil
 import socket
@@ -13,35 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 
 from tests.support.authenticator import SoftAuthenticator
 from tests.support.media import BUCKET, CLAMD, EICAR, MAX_IMAGE_BYTES, TASK_QUEUE, Clamd, S3Server
 from tests.support.oauth import Person, Platform
 from tests.support.servers import free_port, running_celery_worker, wait_for
 
-# --- S3 (moto) ----------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def s3_server() -> Iterator[S3Server]:
-    try:
-        from moto.server import ThreadedMotoServer
-    except ImportError:
-        pytest.exit("moto is not installed: pip install -r requirements-dev.txt", 3)
-    # Dummy credentials for boto3 (moto accepts any); the settings of the app read the same environment.
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    s3 = S3Server(endpoint=f"http://127.0.0.1:{port}")
-    try:
-        wait_for(lambda: requests.get(s3.endpoint, timeout=1).status_code < 500, timeout=10, what="moto S3 server")
-        s3.client().create_bucket(Bucket=BUCKET)
-        yield s3
-    finally:
-        server.stop()
+# The S3 server (moto) is the suite's own: tests/support/s3.py.
 
 
 # --- clamd --------------------------------------------------------------------------------------------

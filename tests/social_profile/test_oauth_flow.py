@@ -16,6 +16,7 @@ from joserfc.jwk import KeySet
 
 from apps.social_profile.models import ConsentGrant, DataAccessLog, PlatformUsage
 from apps.social_profile.oauth.keys import oidc_key_rotate
+from apps.social_profile.oauth.subjects import pairwise_subject
 from lykos.audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -84,13 +85,15 @@ def test_sign_in_from_the_platform_with_authlib_verifies_the_id_token_and_reads_
     ).validate(decoded.claims)
     claims = decoded.claims
     assert claims["nonce"] == nonce
-    assert claims["sub"] == person.tokens["user"]["id"]
+    # Pairwise (OIDC Core 8.1): the platform's own identifier for the person, the same in userinfo.
+    assert claims["sub"] == pairwise_subject(user_id=person.tokens["user"]["id"], application=platform.application)
+    assert claims["sub"] != person.tokens["user"]["id"]
 
     userinfo = client.get(config["userinfo_endpoint"])
     assert userinfo.status_code == 200
     # Exactly the granted claims: profile's fields, no email (none verified), nothing from `wallet`.
     assert set(userinfo.json()) == {"sub", "preferred_username", "name", "bio", "updated_at"}
-    assert userinfo.json()["name"] == "Ada L"
+    assert userinfo.json()["name"] == "Ada L" and userinfo.json()["sub"] == claims["sub"]
 
     # Every read is in the user's own log, and the platform's calls are metered.
     log = person.api("get", "/api/v1/me/data-access").json()["results"]

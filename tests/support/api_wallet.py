@@ -13,6 +13,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from tests.support.authenticator import SoftAuthenticator
+from tests.support.step_up import step_up_header
 
 
 @dataclass
@@ -26,9 +27,27 @@ class Wallet:
     def post(self, path: str, data: dict | None = None, **extra: Any):  # type: ignore[no-untyped-def]
         return self.client.post(path, data or {}, format="json", **extra)
 
-    def authed(self, method: str, path: str, data: dict | None = None, token: str | None = None):  # type: ignore[no-untyped-def]
+    def authed(  # type: ignore[no-untyped-def]
+        self,
+        method: str,
+        path: str,
+        data: dict | None = None,
+        token: str | None = None,
+        *,
+        step_up: tuple[str, dict[str, Any]] | str | None = None,
+        **extra: Any,
+    ):
+        """A call with the bearer token; `step_up="erase"` or `step_up=("device_revoke", {...})` first runs a
+        real step-up ceremony on the same session and sends its grant as `X-Step-Up`."""
         bearer = token or self.tokens["access_token"]
-        return getattr(self.client, method)(path, data, format="json", HTTP_AUTHORIZATION=f"Bearer {bearer}")
+        if step_up is not None:
+            action, params = (step_up, {}) if isinstance(step_up, str) else step_up
+            extra = {**self.step_up(action, params, token=bearer), **extra}
+        return getattr(self.client, method)(path, data, format="json", HTTP_AUTHORIZATION=f"Bearer {bearer}", **extra)
+
+    def step_up(self, action: str, params: dict[str, Any] | None = None, *, token: str | None = None) -> dict[str, str]:
+        """The `X-Step-Up` header (test-client keyword) for one request doing `action` with `params`."""
+        return step_up_header(self.client, self.authenticator, token or self.tokens["access_token"], action, params)
 
     def register_options(self, **data: Any) -> dict:
         response = self.post("/api/v1/auth/register/options", data)
@@ -61,13 +80,15 @@ class Wallet:
             self.tokens = response.json()
         return response
 
-    def add_device(self, authenticator: SoftAuthenticator, name: str = "Laptop") -> dict:
-        begun = self.authed("post", "/api/v1/devices/options").json()
+    def add_device(self, authenticator: SoftAuthenticator, name: str = "Laptop", **extra: Any) -> dict:
+        """Add a passkey as the app does: a `passkey_add` step-up with the current device, then the ceremony."""
+        begun = self.authed("post", "/api/v1/devices/options", step_up="passkey_add").json()
         credential = authenticator.create(begun["publicKey"])
         response = self.authed(
             "post",
             "/api/v1/devices/verify",
             {"ceremony_id": begun["ceremony_id"], "credential": credential, "device_name": name},
+            **extra,
         )
         assert response.status_code == 201, response.content
         return response.json()

@@ -7,16 +7,8 @@ from typing import Any
 from rest_framework import serializers
 
 from apps.identity.models import Passkey, RewardEntry, Session, User
-from apps.identity.services import IssuedTokens
-
-
-class CredentialField(serializers.JSONField):
-    """A PublicKeyCredential as JSON (base64url fields), exactly as the browser script posts it."""
-
-    def to_internal_value(self, data: Any) -> dict[str, Any]:
-        if not isinstance(data, dict):
-            raise serializers.ValidationError("Expected the PublicKeyCredential JSON object.")
-        return data
+from apps.identity.serializer_fields import CredentialField
+from apps.identity.services import IssuedTokens, StepUpAction
 
 
 class RegisterOptionsIn(serializers.Serializer[None]):
@@ -153,3 +145,28 @@ class RewardsOut(serializers.Serializer[dict[str, Any]]):
 class EraseOut(serializers.Serializer[dict[str, Any]]):
     erased = serializers.BooleanField()
     counts = serializers.DictField(child=serializers.IntegerField(), help_text="What was deleted, by kind")
+
+
+class StepUpOptionsIn(serializers.Serializer[None]):
+    action = serializers.ChoiceField(choices=StepUpAction.choices)
+    params = serializers.DictField(
+        required=False,
+        default=dict,
+        help_text="The parameters of the protected request, exactly as it will send them (e.g. a device id).",
+    )
+
+
+class StepUpOptionsOut(serializers.Serializer[dict[str, Any]]):
+    ceremony_id = serializers.CharField(help_text="Send it back with the passkey response; single use.")
+    public_key = serializers.DictField(help_text="Options for navigator.credentials.get (base64url).")
+
+
+class StepUpVerifyIn(serializers.Serializer[None]):
+    ceremony_id = serializers.CharField(max_length=64)
+    credential = CredentialField()
+
+
+class StepUpVerifyOut(serializers.Serializer[dict[str, Any]]):
+    step_up_token = serializers.CharField(help_text="Send it once as the `X-Step-Up` header of the protected request.")
+    action = serializers.ChoiceField(choices=StepUpAction.choices)
+    expires_at = serializers.DateTimeField()

@@ -23,9 +23,11 @@ from apps.identity.errors import (
     LastDevice,
     RefreshTokenInvalid,
     RefreshTokenReused,
+    StepUpRequired,
     UsernameTaken,
 )
-from apps.identity.requests import access_claims, authenticated_user
+from apps.identity.requests import STEP_UP_HEADER, access_claims, authenticated_user, require_step_up
+from apps.identity.services import StepUpAction
 from lykos.api import error_responses
 from lykos.errors import DependencyUnavailable, NotFound
 from lykos.ratelimit import client_ip, ratelimit_hit
@@ -230,13 +232,15 @@ class DeviceAddOptionsView(APIView):
 
     @extend_schema(
         tags=["devices"],
-        summary="Start adding a passkey (a fresh ceremony bound to this session)",
+        summary="Start adding a passkey (needs a `passkey_add` step-up; a fresh ceremony bound to this session)",
         request=None,
-        responses={200: s.CeremonyOptionsOut, **error_responses(DependencyUnavailable)},
+        parameters=[STEP_UP_HEADER],
+        responses={200: s.CeremonyOptionsOut, **error_responses(StepUpRequired, DependencyUnavailable)},
     )
     def post(self, request: Request) -> Response:
         user, claims = authenticated_user(request), access_claims(request)
-        return Response(services.device_add_begin(user=user, session_id=claims.session_id))
+        confirmed_by = require_step_up(request, action=StepUpAction.PASSKEY_ADD)
+        return Response(services.device_add_begin(user=user, session_id=claims.session_id, confirmed_by=confirmed_by))
 
 
 class DeviceAddVerifyView(APIView):
@@ -244,7 +248,7 @@ class DeviceAddVerifyView(APIView):
 
     @extend_schema(
         tags=["devices"],
-        summary="Finish adding a passkey",
+        summary="Finish adding a passkey (the ceremony a stepped-up `devices/options` began); alerts every channel",
         request=s.DeviceAddVerifyIn,
         responses={
             201: s.DeviceOut,
@@ -262,6 +266,8 @@ class DeviceAddVerifyView(APIView):
             ceremony_id=data.validated_data["ceremony_id"],
             credential=data.validated_data["credential"],
             device_name=data.validated_data["device_name"],
+            ip_address=client_ip(request),
+            user_agent=request.headers.get("User-Agent", ""),
         )
         return Response(s.DeviceOut(device).data, status=status.HTTP_201_CREATED)
 
@@ -354,3 +360,53 @@ class RewardHistoryView(APIView):
         user = authenticated_user(request)
         page = paginator.paginate_queryset(selectors.reward_history(user=user), request, view=self)
         return paginator.get_paginated_response(s.RewardEntryOut(page, many=True).data)
+
+
+class StepUpOptionsView(APIView):
+    throttle_scope = "auth"
+
+    @extend_schema(
+        tags=["step-up"],
+        summary="Start a step-up: passkey request options bound to one action, its parameters and this session",
+        request=s.StepUpOptionsIn,
+        responses={200: s.StepUpOptionsOut, **error_responses(DependencyUnavailable, validation=True)},
+    )
+    def post(self, request: Request) -> Response:
+        data = s.StepUpOptionsIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(
+            services.step_up_options(
+                user=authenticated_user(request),
+                session_id=access_claims(request).session_id,
+                action=data.validated_data["action"],
+                params=data.validated_data["params"],
+            )
+        )
+
+
+class StepUpVerifyView(APIView):
+    throttle_scope = "auth"
+
+    @extend_schema(
+        tags=["step-up"],
+        summary="Finish a step-up: verify the assertion, get a single-use grant for the action",
+        request=s.StepUpVerifyIn,
+        responses={
+            200: s.StepUpVerifyOut,
+            **error_responses(ChallengeInvalid, *PASSKEY_ASSERTION_ERRORS, DependencyUnavailable, validation=True),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data = s.StepUpVerifyIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        grant = services.step_up_verify(
+            user=authenticated_user(request),
+            session_id=access_claims(request).session_id,
+            ceremony_id=data.validated_data["ceremony_id"],
+            credential=data.validated_data["credential"],
+        )
+        return Response(
+            s.StepUpVerifyOut(
+                {"step_up_token": grant.token, "action": grant.action, "expires_at": grant.expires_at}
+            ).data
+        )

@@ -20,6 +20,12 @@ class Session(models.Model):
     user_agent = models.CharField(max_length=256, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoke_reason = models.CharField(max_length=64, blank=True)
+    # The last user-verified passkey assertion on this session (a step-up), for `auth_time`/`amr`; empty
+    # until the first step-up, when the login itself (created_at, device) is the last one.
+    authenticated_at = models.DateTimeField(null=True, blank=True)
+    authenticated_by = models.ForeignKey(
+        "identity.Passkey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at"]

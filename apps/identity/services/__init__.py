@@ -1,4 +1,5 @@
-"""Every identity write: sign-up, login, devices, sessions and tokens, profile, rewards, erasure.
+"""Every identity write: sign-up, login, devices, sessions and tokens, profile, rewards, erasure,
+and step-up (a fresh passkey assertion for one sensitive action).
 
 One module per sub-domain; the public functions are re-exported here, so callers import them from
 `apps.identity.services`. `ceremonies` (WebAuthn challenges and verification) and `tokens` (JWTs, refresh
@@ -19,21 +20,35 @@ from apps.identity.services.registration import registration_begin, registration
 from apps.identity.services.rewards import RewardKind, reward_credit
 from apps.identity.services.sessions import (
     IssuedTokens,
+    device_sessions_end,
     session_refresh,
     session_revoke,
     session_revoke_all,
     session_touch,
 )
+from apps.identity.services.step_up import (
+    StepUpAction,
+    StepUpGrant,
+    params_canonical,
+    step_up_consume,
+    step_up_options,
+    step_up_required,
+    step_up_verify,
+)
 
 __all__ = [
     "IssuedTokens",
     "RewardKind",
+    "StepUpAction",
+    "StepUpGrant",
     "authentication_options",
     "device_add_begin",
     "device_add_complete",
     "device_rename",
     "device_revoke",
+    "device_sessions_end",
     "login_begin",
+    "params_canonical",
     "passkey_assertion_verify",
     "profile_update",
     "registration_begin",
@@ -44,6 +59,10 @@ __all__ = [
     "session_revoke",
     "session_revoke_all",
     "session_touch",
+    "step_up_consume",
+    "step_up_options",
+    "step_up_required",
+    "step_up_verify",
     "user_erase",
     "username_normalize",
 ]

@@ -223,7 +223,8 @@ def credential_id_of(credential: Any) -> bytes:
 
 
 def user_handle_of(credential: dict[str, Any]) -> bytes | None:
-    handle = (credential.get("response") or {}).get("userHandle")
+    response = credential.get("response")
+    handle = response.get("userHandle") if isinstance(response, dict) else None
     if not handle:
         return None
     try:

@@ -1,4 +1,5 @@
-"""A user's passkey devices: add (a fresh ceremony bound to the session), rename, revoke.
+"""A user's passkey devices: add (a fresh ceremony bound to the session and to the step-up that allowed it),
+rename, revoke.
 
 Device changes are serialised per user by locking the user row, so two concurrent revokes cannot remove the
 last two active passkeys, and two concurrent adds count each other for the second-device reward.
@@ -15,10 +16,10 @@ from webauthn.helpers import base64url_to_bytes
 
 from apps.identity.audit import IdentityAuditEvent
 from apps.identity.errors import ChallengeInvalid, DuplicateCredential, LastDevice
-from apps.identity.models import Passkey, RewardEntry, Session, User
+from apps.identity.models import Passkey, RewardEntry, User
 from apps.identity.services import ceremonies
 from apps.identity.services.rewards import reward_credit
-from apps.identity.services.sessions import sessions_end
+from apps.identity.services.sessions import device_sessions_end
 from apps.identity.signals import device_added, device_revoked
 from lykos.audit.services import audit_record
 from lykos.errors import NotFound
@@ -49,7 +50,10 @@ def passkey_create(*, user: User, verified: ceremonies.VerifiedPasskey, name: st
     return passkey
 
 
-def device_add_begin(*, user: User, session_id: uuid.UUID) -> dict[str, Any]:
+def device_add_begin(*, user: User, session_id: uuid.UUID, confirmed_by: Passkey) -> dict[str, Any]:
+    """Creation options for a new passkey. `confirmed_by` is the passkey whose step-up (`passkey_add`) allowed
+    this ceremony: the grant is spent here, and only a ceremony begun here can finish, so both halves of the
+    add are behind the step-up."""
     existing = [
         bytes(cid)
         for cid in user.passkeys.exclude(status=Passkey.Status.REVOKED).values_list("credential_id", flat=True)
@@ -63,27 +67,45 @@ def device_add_begin(*, user: User, session_id: uuid.UUID) -> dict[str, Any]:
     ceremony_id = ceremonies.ceremony_start(
         ceremony="add_device",
         challenge=base64url_to_bytes(options["challenge"]),
-        bound_to={"user_id": str(user.id), "session_id": str(session_id)},
+        bound_to={"user_id": str(user.id), "session_id": str(session_id), "confirmed_by": str(confirmed_by.id)},
     )
     return {"ceremony_id": ceremony_id, "publicKey": options}
 
 
 def device_add_complete(
-    *, user: User, session_id: uuid.UUID, ceremony_id: str, credential: dict[str, Any], device_name: str
+    *,
+    user: User,
+    session_id: uuid.UUID,
+    ceremony_id: str,
+    credential: dict[str, Any],
+    device_name: str,
+    ip_address: str | None = None,
+    user_agent: str = "",
 ) -> Passkey:
+    """Register the new passkey. `ip_address` and `user_agent` (of the request that added it) go out with
+    `device_added`, for the new-device alert; they are not stored on the passkey."""
     pending = ceremonies.ceremony_consume(ceremony_id=ceremony_id, ceremony="add_device")
-    if pending.bound_to != {"user_id": str(user.id), "session_id": str(session_id)}:
+    bound = pending.bound_to
+    if bound.get("user_id") != str(user.id) or bound.get("session_id") != str(session_id):
+        raise ChallengeInvalid()
+    if not bound.get("confirmed_by"):  # a ceremony begun without a step-up (none are, since step-up exists)
         raise ChallengeInvalid()
     verified = ceremonies.registration_verify(credential=credential, challenge=pending.challenge)
     with transaction.atomic():
         User.objects.select_for_update().get(pk=user.pk)
         passkey = passkey_create(user=user, verified=verified, name=device_name)
         audit_record(
-            event_type=IdentityAuditEvent.DEVICE_ADDED, actor=user, subject=passkey, new_values={"name": passkey.name}
+            event_type=IdentityAuditEvent.DEVICE_ADDED,
+            actor=user,
+            subject=passkey,
+            new_values={"name": passkey.name, "confirmed_by": bound["confirmed_by"]},
         )
         if user.passkeys.count() >= 2:
             reward_credit(user=user, kind=RewardEntry.Kind.SECOND_DEVICE, reference=f"user:{user.id}")
-        transaction.on_commit(lambda: device_added.send(sender=Passkey, passkey=passkey))
+        agent = (user_agent or "")[:256]
+        transaction.on_commit(
+            lambda: device_added.send(sender=Passkey, passkey=passkey, ip_address=ip_address, user_agent=agent)
+        )
         return passkey
 
 
@@ -123,8 +145,7 @@ def device_revoke(*, user: User, device_id: uuid.UUID) -> Passkey:
         if not user.passkeys.filter(status=Passkey.Status.ACTIVE).exclude(pk=device.pk).exists():
             raise LastDevice()
         _device_mark_revoked(device=device, actor=user)
-        sessions = Session.objects.select_for_update().filter(device=device, revoked_at__isnull=True)
-        sessions_end(session_ids=list(sessions.values_list("id", flat=True)), reason="device_revoked", actor=user)
+        device_sessions_end(device=device, reason="device_revoked", actor=user)
         transaction.on_commit(lambda: device_revoked.send(sender=Passkey, passkey=device))
     return device
 

@@ -29,7 +29,7 @@ from apps.identity.errors import (
 from apps.identity.models import Passkey, SecurityEvent, User
 from apps.identity.services import ceremonies
 from apps.identity.services.security_events import security_event_record
-from apps.identity.services.sessions import IssuedTokens, session_open
+from apps.identity.services.sessions import IssuedTokens, device_sessions_end, session_open
 from lykos.audit.services import audit_record
 
 
@@ -145,6 +145,8 @@ def _possible_clone_flag(*, passkey: Passkey, reported: int) -> None:
             old_values={"status": Passkey.Status.ACTIVE, "sign_count": locked.sign_count},
             new_values={"status": Passkey.Status.FLAGGED, "reported_sign_count": reported},
         )
+        # A possible clone holds whatever the genuine device held: all of its sessions end with the flag.
+        device_sessions_end(device=locked, reason="device_flagged", actor=None)
         security_event_record(
             user_id=locked.user_id,
             device=locked,

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps.identity import selectors
 from apps.identity.audit import IdentityAuditEvent
 from apps.identity.errors import RefreshTokenInvalid, RefreshTokenReused
 from apps.identity.models import Passkey, RefreshToken, SecurityEvent, Session, User
@@ -40,8 +41,13 @@ def tokens_issue(*, session: Session, parent: RefreshToken | None = None) -> Iss
     RefreshToken.objects.create(
         session=session, token_hash=tokens.refresh_token_hash(refresh), parent=parent, expires_at=expires
     )
+    authenticated = selectors.session_authentication(session=session)
     access, access_expires = tokens.access_token_issue(
-        user_id=session.user_id, session_id=session.id, device_id=session.device_id
+        user_id=session.user_id,
+        session_id=session.id,
+        device_id=session.device_id,
+        amr=authenticated.amr,
+        auth_time=authenticated.auth_time,
     )
     return IssuedTokens(access, access_expires, refresh, expires, session)
 
@@ -77,6 +83,16 @@ def sessions_end(*, session_ids: list[uuid.UUID], reason: str, actor: User | Non
     # Publish before returning, not on commit: a revocation must not wait for the caller's transaction.
     for sid in session_ids:
         tokens.session_revocation_publish(sid)
+
+
+def device_sessions_end(*, device: Passkey, reason: str, actor: User | None) -> int:
+    """End every live session of one device (revoked, flagged as a clone, replaced by recovery): its access and
+    refresh tokens and the browser sessions bound to them stop working at the next request. Call inside the
+    transaction that changes the device; returns how many sessions were ended."""
+    sessions = Session.objects.select_for_update().filter(device=device, revoked_at__isnull=True)
+    ids = list(sessions.values_list("id", flat=True))
+    sessions_end(session_ids=ids, reason=reason, actor=actor)
+    return len(ids)
 
 
 @transaction.atomic
@@ -118,10 +134,13 @@ def _refresh_rotate(*, token_hash: str) -> IssuedTokens | Session:
     if found is None:
         raise RefreshTokenInvalid()
     # The session row is the lock: every rotation of one session happens one at a time.
-    session = Session.objects.select_for_update().select_related("user").get(pk=found)
+    session = Session.objects.select_for_update().select_related("user", "device").get(pk=found)
     token = RefreshToken.objects.select_for_update().get(token_hash=token_hash)
     if session.revoked_at is not None:
         raise RefreshTokenInvalid("This session has been revoked.")
+    if session.device.status != Passkey.Status.ACTIVE:
+        # Ending the device's sessions is what stops it; this holds even for a session a flag missed.
+        raise RefreshTokenInvalid("This device is no longer allowed to sign in.")
     if token.used_at is not None:
         return session
     if token.expires_at <= timezone.now() or not session.user.is_active:

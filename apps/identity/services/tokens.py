@@ -2,7 +2,7 @@
 
 The keyring lives in the secrets provider: `{"current": kid, "<kid>": "<PEM>", ...}`. Rotation adds a key
 and makes it current; older keys keep verifying until pruned, so rotating never logs anyone out. The
-keyring is cached in-process briefly and re-read when a token names a kid we have not seen.
+keyring is cached in-process briefly and re-read when a token names a kid another process announced.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -62,12 +63,21 @@ def public_jwks() -> dict[str, list[dict[str, str]]]:
     return {"keys": keys}
 
 
-def access_token_issue(*, user_id: uuid.UUID, session_id: uuid.UUID, device_id: uuid.UUID) -> tuple[str, datetime]:
+def access_token_issue(
+    *,
+    user_id: uuid.UUID,
+    session_id: uuid.UUID,
+    device_id: uuid.UUID,
+    amr: list[str] | None = None,
+    auth_time: datetime | None = None,
+) -> tuple[str, datetime]:
+    """`amr` and `auth_time` (RFC 8176, OIDC Core) say how and when the user last proved presence on the
+    session, so a resource server can ask for a fresher authentication without calling us."""
     ring = _load_keyring()
     kid = ring["current"]
     now = datetime.now(UTC)
     expires_at = now + timedelta(seconds=settings.ACCESS_TOKEN_TTL_SECONDS)
-    claims = {
+    claims: dict[str, Any] = {
         "iss": settings.JWT_ISSUER,
         "aud": settings.JWT_AUDIENCE,
         "sub": str(user_id),
@@ -78,6 +88,10 @@ def access_token_issue(*, user_id: uuid.UUID, session_id: uuid.UUID, device_id: 
         "jti": secrets.token_hex(12),
         "typ": "access",
     }
+    if amr is not None:
+        claims["amr"] = list(amr)
+    if auth_time is not None:
+        claims["auth_time"] = int(auth_time.timestamp())
     token = jwt.encode(claims, ring[kid], algorithm=ALGORITHM, headers={"kid": kid})
     return token, expires_at
 
@@ -91,15 +105,15 @@ def access_token_decode(token: str) -> AccessClaims:
     # Only our algorithm: this is what makes `alg: none` and HS256-with-the-public-key tricks fail.
     if header.get("alg") != ALGORITHM or not isinstance(header.get("kid"), str):
         raise TokenInvalid("Unexpected token algorithm or key id.")
-    ring = _load_keyring()
-    if header["kid"] not in ring or header["kid"] == "current":
-        ring = _load_keyring(force=True)  # a key rotated in by another process
-        if header["kid"] not in ring or header["kid"] == "current":
-            raise TokenInvalid("Unknown signing key.")
+    # A kid we lack is re-read from the provider only when a rotation was announced (lykos.keyring): a token
+    # with a made-up kid must not cost a secrets-provider round trip.
+    key = _keyring.key_for(header["kid"])
+    if key is None:
+        raise TokenInvalid("Unknown signing key.")
     try:
         claims = jwt.decode(
             token,
-            ring[header["kid"]],
+            key,
             algorithms=[ALGORITHM],
             issuer=settings.JWT_ISSUER,
             audience=settings.JWT_AUDIENCE,

@@ -7,6 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from apps.chain.serializer_fields import AddressField, ChainIdField, WeiField
+from apps.identity.serializer_fields import CredentialField
 from apps.paymaster import services
 from apps.paymaster.models import Transaction
 
@@ -24,7 +25,7 @@ class PrepareIn(serializers.Serializer[None]):
 
 
 class SignIn(serializers.Serializer[None]):
-    credential = serializers.JSONField(help_text="The PublicKeyCredential (assertion) JSON, base64url fields")
+    credential = CredentialField(help_text="The PublicKeyCredential (assertion) JSON, base64url fields")
 
 
 class OwnerChangeIn(serializers.Serializer[None]):

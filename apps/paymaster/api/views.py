@@ -128,8 +128,6 @@ class TransactionSignView(APIView):
     def post(self, request: Request, transaction_id: uuid.UUID) -> Response:
         data = SignIn(data=request.data)
         data.is_valid(raise_exception=True)
-        if not isinstance(data.validated_data["credential"], dict):
-            raise InvalidRequest("credential must be the PublicKeyCredential JSON object.")
         user = authenticated_user(request)
         tx = services.transaction_sign(
             user=user, transaction_id=transaction_id, credential=data.validated_data["credential"]

@@ -39,14 +39,19 @@ class ScanUserOperationIn(serializers.Serializer[None]):
     user_op = UserOpIn(required=False)
 
 
+class TypedDataIn(serializers.Serializer[None]):
+    """EIP-712 typed data as eth_signTypedData_v4 takes it. The struct members are checked by the scan itself
+    (a malformed address or number in them is a 400 naming `typed_data`)."""
+
+    types = serializers.DictField(required=False, default=dict)
+    primaryType = serializers.CharField(max_length=256)
+    domain = serializers.DictField(required=False, default=dict)
+    message = serializers.DictField()
+
+
 class ScanMessageIn(serializers.Serializer[None]):
     chain_id = ChainIdField()
-    typed_data = serializers.DictField(help_text="EIP-712 typed data as eth_signTypedData_v4 takes it")
-
-    def validate_typed_data(self, value: dict[str, Any]) -> dict[str, Any]:
-        if not isinstance(value.get("message"), dict) or not isinstance(value.get("primaryType"), str):
-            raise serializers.ValidationError("Needs primaryType and message.")
-        return value
+    typed_data = TypedDataIn()
 
 
 class FeedbackIn(serializers.Serializer[None]):

@@ -24,6 +24,24 @@ PERMIT2_TYPES = {
 }
 _SEAPORT_NFT_ITEM_TYPES = {2, 3, 4, 5}  # ERC721, ERC1155, and their criteria-based forms
 _int = values.typed_data_uint_parse
+INVALID_TYPED_DATA = "invalid_typed_data"
+
+
+def _object(value: object, name: str) -> dict[str, Any]:
+    """A part of the message that EIP-712 makes a struct: absent is empty, anything but an object is refused."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise values.EvmValueError(INVALID_TYPED_DATA, f"{name} must be an object.")
+    return value
+
+
+def _objects(value: object, name: str) -> list[dict[str, Any]]:
+    """A struct or an array of structs (Permit2 batches, Seaport items): each item must be an object."""
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else [value]
+    return [_object(item, f"{name}[{i}]") for i, item in enumerate(items)]
 
 
 def _address(value: object) -> str:
@@ -49,7 +67,7 @@ def _addresses(value: Any) -> Iterator[str]:
 
 def message_kind(typed_data: dict[str, Any]) -> str:
     primary = typed_data.get("primaryType", "")
-    domain = typed_data.get("domain") or {}
+    domain = _object(typed_data.get("domain"), "domain")
     if domain.get("name") == "Permit2" or primary in PERMIT2_TYPES:
         return "permit2"
     if primary == "Permit":
@@ -61,8 +79,8 @@ def message_kind(typed_data: dict[str, Any]) -> str:
 
 def message_warnings(typed_data: dict[str, Any], ctx: RiskContext) -> tuple[str, list[Warning]]:
     kind = message_kind(typed_data)
-    message = typed_data.get("message") or {}
-    domain = typed_data.get("domain") or {}
+    message = _object(typed_data.get("message"), "message")
+    domain = _object(typed_data.get("domain"), "domain")
     warnings = threat_warnings(
         set(_addresses(message)) | set(_addresses(domain.get("verifyingContract"))), chain=ctx.chain, role="message"
     )
@@ -141,8 +159,7 @@ def _permit2(primary: str, message: dict[str, Any], ctx: RiskContext) -> list[Wa
     unlimited_at = min(int(security_settings.UNLIMITED_ALLOWANCE), (1 << 160) - 1)
     warnings: list[Warning] = []
     if primary in ("PermitSingle", "PermitBatch"):
-        details = message.get("details") or []
-        for item in details if isinstance(details, list) else [details]:
+        for item in _objects(message.get("details"), "message.details"):
             warnings += _allowance_warnings(
                 token=values.address_parse(item.get("token")),
                 spender=spender,
@@ -152,8 +169,7 @@ def _permit2(primary: str, message: dict[str, Any], ctx: RiskContext) -> list[Wa
                 ctx=ctx,
             )
     else:  # signature transfers: one-shot, bounded by `deadline`
-        permitted = message.get("permitted") or []
-        for item in permitted if isinstance(permitted, list) else [permitted]:
+        for item in _objects(message.get("permitted"), "message.permitted"):
             warnings += _allowance_warnings(
                 token=values.address_parse(item.get("token")),
                 spender=spender,
@@ -169,13 +185,15 @@ def _seaport(message: dict[str, Any], ctx: RiskContext) -> list[Warning]:
     """A listing whose consideration pays the offerer (next to) nothing: the classic "sign to log in" NFT theft."""
     offerer = _address(message.get("offerer"))
     offered_nfts = [
-        item for item in message.get("offer") or [] if _int(item.get("itemType", 0)) in _SEAPORT_NFT_ITEM_TYPES
+        item
+        for item in _objects(message.get("offer"), "message.offer")
+        if _int(item.get("itemType", 0)) in _SEAPORT_NFT_ITEM_TYPES
     ]
     if not offered_nfts:
         return []
     paid_to_offerer = sum(
         _int(item.get("endAmount", item.get("startAmount", 0)))
-        for item in message.get("consideration") or []
+        for item in _objects(message.get("consideration"), "message.consideration")
         if item.get("recipient") and _address(item["recipient"]) == offerer and _int(item.get("itemType", 0)) in (0, 1)
     )
     evidence = {

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-from django.contrib.auth import login
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -16,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.identity.browser_sessions import browser_session_login
 from apps.identity.errors import UsernameTaken
 from apps.identity.requests import access_claims, authenticated_user
 from apps.social_profile import selectors
@@ -366,6 +366,9 @@ class BrowserSessionView(APIView):
         if CsrfViewMiddleware(_no_view).process_view(django_request, _no_view, (), {}) is not None:
             raise CsrfFailed()
         user = authenticated_user(request)
-        login(django_request, user, backend=SESSION_BACKEND)
-        platform_services.browser_session_opened(user=user, identity_session_id=access_claims(request).session_id)
+        identity_session_id = access_claims(request).session_id
+        browser_session_login(
+            django_request, user=user, identity_session_id=identity_session_id, backend=SESSION_BACKEND
+        )
+        platform_services.browser_session_opened(user=user, identity_session_id=identity_session_id)
         return Response({"session": "opened"})

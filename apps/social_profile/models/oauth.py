@@ -90,3 +90,24 @@ class PlatformUsage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id} {self.endpoint} {self.day}: {self.calls}"
+
+
+class AuthorizationAuthentication(models.Model):
+    """How and when the user authenticated for one authorization: the id_token's `amr` and `auth_time`.
+
+    Recorded when the code is issued (from the identity session behind the browser session), found again at the
+    code exchange by the code's checksum, and linked then to the refresh-token family, so that an id_token issued
+    on refresh still says when the user authenticated, not when the platform refreshed (OIDC Core §12.2).
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey("identity.User", on_delete=models.CASCADE, related_name="+")
+    application = models.ForeignKey("oauth2_provider.Application", on_delete=models.CASCADE, related_name="+")
+    code_checksum = models.CharField(max_length=64, unique=True)
+    token_family = models.UUIDField(null=True, blank=True, db_index=True)
+    amr = models.JSONField(default=list)
+    auth_time = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"authentication of {self.user_id} for {self.application_id}"

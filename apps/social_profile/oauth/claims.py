@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from apps.chain.selectors import wallet_addresses
 from apps.social_profile import selectors
 from apps.social_profile.models import ContactChannel, Profile, Visibility
+from apps.social_profile.oauth.subjects import pairwise_subject
 
 if TYPE_CHECKING:
     from apps.identity.models import User
@@ -35,11 +36,18 @@ def _shared(profile: Profile, field: str) -> bool:
     return profile.visibility_of(field) != Visibility.PRIVATE
 
 
-def user_claims(*, user: User, scopes: set[str]) -> dict[str, Any]:
-    """The claims for `scopes` only. A claim whose data is absent or private is left out, never null."""
+def platform_claims(*, user: User, application: Any, scopes: set[str]) -> dict[str, Any]:
+    """What `application` may read of `user` under `scopes`: its pairwise `sub` and the scopes' claims."""
     claims: dict[str, Any] = {}
     if "openid" in scopes:
-        claims["sub"] = str(user.pk)
+        claims["sub"] = pairwise_subject(user_id=user.pk, application=application)
+    return claims | user_claims(user=user, scopes=scopes)
+
+
+def user_claims(*, user: User, scopes: set[str]) -> dict[str, Any]:
+    """The profile claims for `scopes` only (not `sub`, which depends on the platform: `platform_claims`).
+    A claim whose data is absent or private is left out, never null."""
+    claims: dict[str, Any] = {}
     if "profile" in scopes:
         profile = selectors.profile_get_or_default(user=user)
         if user.username:

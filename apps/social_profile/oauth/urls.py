@@ -17,4 +17,7 @@ urlpatterns = [
     re_path(
         r"^\.well-known/openid-configuration/?$", views.DiscoveryView.as_view(), name="oidc-connect-discovery-info"
     ),
+    # RFC 8414 metadata for the issuer <origin>/o. The toolkit builds the RFC 9207 `iss` of authorization
+    # responses from this route's location, so it must exist, under /o/, for `iss` to equal the issuer.
+    path(".well-known/oauth-authorization-server", views.ServerMetadataView.as_view(), name="oauth-server-metadata"),
 ]

@@ -3,11 +3,10 @@ and metering, keys from the secrets provider, introspection limited to the platf
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, unquote, urlparse
+from urllib.parse import parse_qs, urlparse
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -19,8 +18,11 @@ from oauth2_provider.models import get_access_token_model, get_application_model
 from oauth2_provider.scopes import get_scopes_backend
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
+from apps.identity.browser_sessions import browser_session_identity
 from apps.identity.requests import authenticated_user
+from apps.social_profile.oauth.calls import platform_call, platform_calling
 from apps.social_profile.oauth.keys import oidc_keys_apply
+from apps.social_profile.oauth.subjects import pairwise_subject
 from apps.social_profile.services import platforms as platform_services
 from lykos.errors import LykosError, json_error_response
 
@@ -65,9 +67,11 @@ class ConsentView(dot_views.AuthorizationView):
             )
             if remembered is not None:
                 try:
-                    uri, _headers, _body, _status = self.create_authorization_response(
-                        request=request, scopes=" ".join(remembered), credentials=credentials, allow=True
-                    )
+                    with transaction.atomic():
+                        uri, _headers, _body, _status = self.create_authorization_response(
+                            request=request, scopes=" ".join(remembered), credentials=credentials, allow=True
+                        )
+                        self._authentication_record(uri, application)
                 except OAuthToolkitError as error:
                     return self.error_response(error, application)
                 return self.redirect(uri, application)
@@ -102,49 +106,38 @@ class ConsentView(dot_views.AuthorizationView):
                 platform_services.consent_grant_record(
                     user=authenticated_user(self.request), application=application, requested=requested, granted=granted
                 )
+                self._authentication_record(self.success_url or "", application)
         return response
+
+    def _authentication_record(self, redirect_to: str, application: Any) -> None:
+        """Remember how the user authenticated for the code in `redirect_to`, for the id_token's amr/auth_time."""
+        codes = parse_qs(urlparse(redirect_to).query).get("code")
+        if codes:
+            platform_services.authorization_authentication_record(
+                user=authenticated_user(self.request),
+                application=application,
+                code=codes[0],
+                identity_session_id=browser_session_identity(self.request),
+            )
 
     def _code_issued(self) -> bool:
         """Whether the toolkit's form_valid redirected with an authorization code (a refusal redirects without)."""
         return self.success_url is not None and "code" in parse_qs(urlparse(self.success_url).query)
 
 
-def _client_from_request(request: HttpRequest) -> Any:
-    """The platform calling: HTTP Basic client credentials, a client_id form field, or a bearer token's app."""
-    application_model = get_application_model()
-    header = request.META.get("HTTP_AUTHORIZATION", "")
-    scheme, _, value = header.partition(" ")
-    client_id = ""
-    if scheme.lower() == "basic":
-        try:
-            client_id = unquote(base64.b64decode(value).decode().split(":", 1)[0])
-        except (ValueError, UnicodeDecodeError):
-            client_id = ""
-    elif scheme.lower() == "bearer" and value:
-        token = (
-            get_access_token_model()
-            .objects.select_related("application")
-            .filter(token_checksum=hashlib.sha256(value.strip().encode()).hexdigest())
-            .first()
-        )
-        return token.application if token else None
-    client_id = client_id or request.POST.get("client_id", "")
-    return application_model.objects.filter(client_id=client_id).first() if client_id else None
-
-
 class _MeteredMixin:
+    """Per-platform rules for a platform that proved who it is (see `oauth.calls`); a refusal they raise (429)
+    is answered in our error shape. A caller nobody authenticated is left to the toolkit, which refuses it."""
+
     endpoint = ""
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        application = _client_from_request(request) if request.method != "OPTIONS" else None
-        if application is not None:
+        dispatch = super().dispatch  # type: ignore[misc]  # a mixin: the toolkit view after it in the MRO dispatches
+        with platform_call(endpoint=self.endpoint):
             try:
-                platform_services.platform_ratelimit_hit(application=application)
+                response: HttpResponse = dispatch(request, *args, **kwargs)
             except LykosError as exc:
                 return _error(exc)
-            platform_services.platform_call_record(application=application, endpoint=self.endpoint)
-        dispatch = super().dispatch  # type: ignore[misc]  # a mixin: the toolkit view after it in the MRO dispatches
-        response: HttpResponse = dispatch(request, *args, **kwargs)
         return response
 
 
@@ -187,13 +180,35 @@ class IntrospectTokenView(_MeteredMixin, dot_views.IntrospectTokenView):
     endpoint = "introspect"
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        caller = _client_from_request(request)
         response: HttpResponse = super().post(request, *args, **kwargs)
-        if response.status_code == 200 and caller is not None:
-            body = json.loads(response.content)
-            if body.get("active") and body.get("client_id") != caller.client_id:
-                return HttpResponse(json.dumps({"active": False}), content_type="application/json")
-        return response
+        return self._own_tokens_only(response, token_value=request.POST.get("token", ""))
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response: HttpResponse = super().get(request, *args, **kwargs)
+        return self._own_tokens_only(response, token_value=request.GET.get("token", ""))
+
+    @staticmethod
+    def _own_tokens_only(response: HttpResponse, *, token_value: str) -> HttpResponse:
+        """Fail closed: an answer about a token is shown only to the authenticated platform it was issued to,
+        with that platform's pairwise `sub` and without the username (which would link users across platforms)."""
+        if response.status_code != 200:
+            return response
+        body = json.loads(response.content)
+        if not body.get("active"):
+            return response
+        caller = platform_calling()
+        token = (
+            get_access_token_model()
+            .objects.filter(token_checksum=hashlib.sha256(token_value.encode()).hexdigest())
+            .only("application_id", "user_id")
+            .first()
+        )
+        if caller is None or token is None or token.application_id != caller.pk:
+            return HttpResponse(json.dumps({"active": False}), content_type="application/json")
+        body.pop("username", None)
+        if token.user_id is not None:
+            body["sub"] = pairwise_subject(user_id=token.user_id, application=caller)
+        return HttpResponse(json.dumps(body), content_type="application/json")
 
 
 class JwksView(dot_views.JwksInfoView):
@@ -203,13 +218,31 @@ class JwksView(dot_views.JwksInfoView):
         return response
 
 
+def _metadata_complete(request: HttpRequest, response: HttpResponse, *, oidc: bool) -> HttpResponse:
+    """What both discovery documents say beyond the toolkit's: our endpoints, grants and (OIDC) subject type."""
+    data = json.loads(response.content)
+    data["revocation_endpoint"] = request.build_absolute_uri("/o/revoke_token/")
+    data["introspection_endpoint"] = request.build_absolute_uri("/o/introspect/")
+    data["grant_types_supported"] = ["authorization_code", "refresh_token"]
+    if oidc:
+        data["subject_types_supported"] = ["pairwise"]
+    response.content = json.dumps(data).encode()
+    return response
+
+
 class DiscoveryView(dot_views.ConnectDiscoveryInfoView):
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         oidc_keys_apply()
         response: HttpResponse = super().get(request, *args, **kwargs)
-        data = json.loads(response.content)
-        data["revocation_endpoint"] = request.build_absolute_uri("/o/revoke_token/")
-        data["introspection_endpoint"] = request.build_absolute_uri("/o/introspect/")
-        data["grant_types_supported"] = ["authorization_code", "refresh_token"]
-        response.content = json.dumps(data).encode()
-        return response
+        return _metadata_complete(request, response, oidc=True)
+
+
+class ServerMetadataView(dot_views.OAuthServerMetadataView):
+    """RFC 8414 metadata. Mounted as the toolkit's `oauth-server-metadata` under /o/ because the toolkit derives
+    the RFC 9207 `iss` of every authorization response from that route: without it `iss` was the bare origin
+    while discovery and id_tokens say `<origin>/o`, and strict clients refuse the response."""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        oidc_keys_apply()  # the toolkit publishes jwks_uri only once it sees a signing key
+        response: HttpResponse = super().get(request, *args, **kwargs)
+        return _metadata_complete(request, response, oidc=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -12,9 +13,16 @@ from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_grant_model, get_id_token_model, get_refresh_token_model
 from prometheus_client import Counter
 
+from apps.identity.selectors import session_authentication, session_with_device
 from apps.social_profile.audit import SocialProfileAuditEvent
 from apps.social_profile.errors import PlatformNotFound
-from apps.social_profile.models import ConsentGrant, DataAccessLog, PlatformRules, PlatformUsage
+from apps.social_profile.models import (
+    AuthorizationAuthentication,
+    ConsentGrant,
+    DataAccessLog,
+    PlatformRules,
+    PlatformUsage,
+)
 from lykos.audit.services import audit_record
 from lykos.ratelimit import ratelimit_hit
 
@@ -120,6 +128,7 @@ def _tokens_delete(*, user: User, application: Any | None = None) -> dict[str, i
     access = get_access_token_model().objects.filter(**filters).delete()[0]
     id_tokens = get_id_token_model().objects.filter(**filters).delete()[0]
     codes = get_grant_model().objects.filter(**filters).delete()[0]
+    AuthorizationAuthentication.objects.filter(**filters).delete()
     return {"access_tokens": access, "refresh_tokens": refresh, "id_tokens": id_tokens, "codes": codes}
 
 
@@ -189,3 +198,42 @@ def browser_session_opened(*, user: User, identity_session_id: uuid.UUID) -> Non
         subject=user,
         new_values={"from_session": str(identity_session_id)},
     )
+
+
+# --- how the user authenticated, for the id_token (amr, auth_time) ------------------------------------------
+
+
+def authorization_code_checksum(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def authorization_authentication_record(
+    *, user: User, application: Any, code: str, identity_session_id: uuid.UUID | None
+) -> AuthorizationAuthentication:
+    """Remember how the user authenticated for the code just issued (see AuthorizationAuthentication).
+
+    The identity session behind the browser session says it (`session_authentication`); without one that is
+    the user's and alive (a staff member's own Django login), `amr` stays empty and `auth_time` is the user's
+    last login, which is what the toolkit would claim.
+    """
+    session = session_with_device(session_id=identity_session_id)
+    if session is not None and session.user_id == user.pk and session.revoked_at is None:
+        authentication = session_authentication(session=session)
+        amr, auth_time = authentication.amr, authentication.auth_time
+    else:
+        amr, auth_time = [], user.last_login or timezone.now()
+    return AuthorizationAuthentication.objects.create(
+        user=user,
+        application=application,
+        code_checksum=authorization_code_checksum(code),
+        amr=amr,
+        auth_time=auth_time,
+    )
+
+
+def authorization_authentication_link(*, code: str, token_family: uuid.UUID | None) -> None:
+    """The code was exchanged: later id_tokens of its refresh-token family carry the same authentication."""
+    if token_family is not None:
+        AuthorizationAuthentication.objects.filter(code_checksum=authorization_code_checksum(code)).update(
+            token_family=token_family
+        )
