@@ -100,7 +100,7 @@ def sqlite_for_concurrency(database: dict[str, Any]) -> dict[str, Any]:
         return database
     options = {
         "transaction_mode": "IMMEDIATE",
-        "timeout": env.float("SQLITE_BUSY_TIMEOUT_SECONDS", default=20.0),
+        "timeout": env.float("SQLITE_BUSY_TIMEOUT_SECONDS", default=30.0),
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
         **database.get("OPTIONS", {}),
     }
