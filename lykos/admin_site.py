@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib.admin import AdminSite, ModelAdmin
 from django.contrib.auth import BACKEND_SESSION_KEY
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model, QuerySet
+from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
 
 
@@ -34,13 +34,13 @@ _M = TypeVar("_M", bound=Model)
 class PermissionedModelAdmin(ModelAdmin[_M]):
     """Refuse (403) a posted admin action the user's permissions do not allow, instead of ignoring it."""
 
-    def response_action(
-        self, request: HttpRequest, queryset: QuerySet[_M], *args: Any, **kwargs: Any
-    ) -> HttpResponse | None:
-        name = request.POST.get("action", "")
-        if name in self._declared_actions() and name not in self.get_actions(request):
-            raise PermissionDenied(f"Your permissions do not allow the admin action {name!r}.")
-        return super().response_action(request, queryset, *args, **kwargs)
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        # Checked before Django looks at actions at all: with none allowed it would not even call response_action.
+        if request.method == "POST":
+            for name in request.POST.getlist("action"):
+                if name in self._declared_actions() and name not in self.get_actions(request):
+                    raise PermissionDenied(f"Your permissions do not allow the admin action {name!r}.")
+        return super().changelist_view(request, extra_context)
 
     def _declared_actions(self) -> set[str]:
         """Every action this admin offers anyone (its own and the site's), before permissions filter them."""

@@ -1,5 +1,9 @@
 """The fraud reviewer's admin: the review queue (filters, search, timeline, approve / reject / freeze / unfreeze,
-each through a service and audited), the threat list, trusted addresses, scans and freezes (read-only)."""
+each through a service and audited), the threat list, trusted addresses, scans and freezes (read-only).
+
+Every action declares the permission it needs (`security.review_case`, `security.freeze_account`,
+`security.manage_threat_lists`); a staff member with view permissions only sees the queue, and a posted action
+their permissions do not allow answers 403 (`lykos.admin_site.PermissionedModelAdmin`)."""
 
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ from apps.security.models import (
     ThreatListEntry,
     TransactionSimulation,
 )
+from lykos.admin_site import PermissionedModelAdmin
 from lykos.errors import LykosError
 
 _M = TypeVar("_M", bound=Model)
@@ -89,8 +94,12 @@ _CASE_FIELDS = (
 )
 
 
+def _allowed(request: HttpRequest, permission: str) -> bool:
+    return request.user.has_perm(f"security.{permission}")
+
+
 @admin.register(ReviewCase)
-class ReviewCaseAdmin(admin.ModelAdmin[ReviewCase]):
+class ReviewCaseAdmin(PermissionedModelAdmin[ReviewCase]):
     list_display = [
         "id",
         "user",
@@ -130,6 +139,15 @@ class ReviewCaseAdmin(admin.ModelAdmin[ReviewCase]):
     def has_delete_permission(self, request: HttpRequest, obj: ReviewCase | None = None) -> bool:
         return False
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return _allowed(request, "review_case")
+
+    def has_review_case_permission(self, request: HttpRequest) -> bool:
+        return _allowed(request, "review_case")
+
+    def has_freeze_account_permission(self, request: HttpRequest) -> bool:
+        return _allowed(request, "freeze_account")
+
     def save_model(self, request: HttpRequest, obj: ReviewCase, form: Any, change: bool) -> None:
         """Manual cases open through the same service as automatic ones (idempotent, audited)."""
         if change:
@@ -166,21 +184,21 @@ class ReviewCaseAdmin(admin.ModelAdmin[ReviewCase]):
                 count += 1
         self.message_user(request, f"{done}: {count} case(s).", messages.SUCCESS)
 
-    @admin.action(description="Approve (legitimate; close the case)")
+    @admin.action(description="Approve (legitimate; close the case)", permissions=["review_case"])
     def approve(self, request: HttpRequest, queryset: QuerySet[ReviewCase]) -> None:
         reviewer = authenticated_user(request)
         self._each(
             request, queryset, lambda c: services.review_case_approve(case_id=c.pk, reviewer=reviewer), "Approved"
         )
 
-    @admin.action(description="Reject (fraudulent; close the case)")
+    @admin.action(description="Reject (fraudulent; close the case)", permissions=["review_case"])
     def reject(self, request: HttpRequest, queryset: QuerySet[ReviewCase]) -> None:
         reviewer = authenticated_user(request)
         self._each(
             request, queryset, lambda c: services.review_case_reject(case_id=c.pk, reviewer=reviewer), "Rejected"
         )
 
-    @admin.action(description="Freeze the account (no sponsorship, no submission)")
+    @admin.action(description="Freeze the account (no sponsorship, no submission)", permissions=["freeze_account"])
     def freeze_account(self, request: HttpRequest, queryset: QuerySet[ReviewCase]) -> None:
         reviewer = authenticated_user(request)
         self._each(
@@ -190,7 +208,7 @@ class ReviewCaseAdmin(admin.ModelAdmin[ReviewCase]):
             "Frozen",
         )
 
-    @admin.action(description="Unfreeze the account")
+    @admin.action(description="Unfreeze the account", permissions=["freeze_account"])
     def unfreeze_account(self, request: HttpRequest, queryset: QuerySet[ReviewCase]) -> None:
         reviewer = authenticated_user(request)
         self._each(
@@ -200,7 +218,7 @@ class ReviewCaseAdmin(admin.ModelAdmin[ReviewCase]):
             "Unfrozen",
         )
 
-    @admin.action(description="Assign to me")
+    @admin.action(description="Assign to me", permissions=["review_case"])
     def assign_to_me(self, request: HttpRequest, queryset: QuerySet[ReviewCase]) -> None:
         reviewer = authenticated_user(request)
         self._each(
@@ -212,7 +230,7 @@ class ReviewCaseAdmin(admin.ModelAdmin[ReviewCase]):
 
 
 @admin.register(ThreatListEntry)
-class ThreatListEntryAdmin(admin.ModelAdmin[ThreatListEntry]):
+class ThreatListEntryAdmin(PermissionedModelAdmin[ThreatListEntry]):
     list_display = ["address", "chain", "category", "source", "active", "added_at"]
     list_filter = ["category", "source", "active", "chain"]
     search_fields = ["address", "source", "note"]
@@ -224,6 +242,15 @@ class ThreatListEntryAdmin(admin.ModelAdmin[ThreatListEntry]):
 
     def has_delete_permission(self, request: HttpRequest, obj: ThreatListEntry | None = None) -> bool:
         return False  # deactivate instead: the history of what was listed stays
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return _allowed(request, "manage_threat_lists")
+
+    def has_change_permission(self, request: HttpRequest, obj: ThreatListEntry | None = None) -> bool:
+        return _allowed(request, "manage_threat_lists")
+
+    def has_manage_threat_lists_permission(self, request: HttpRequest) -> bool:
+        return _allowed(request, "manage_threat_lists")
 
     def save_model(self, request: HttpRequest, obj: ThreatListEntry, form: Any, change: bool) -> None:
         entry, _ = services.threat_entry_upsert(
@@ -252,20 +279,43 @@ class ThreatListEntryAdmin(admin.ModelAdmin[ThreatListEntry]):
             )
         self.message_user(request, f"{queryset.count()} entr(y/ies) {'activated' if active else 'deactivated'}.")
 
-    @admin.action(description="Deactivate")
+    @admin.action(description="Deactivate", permissions=["manage_threat_lists"])
     def deactivate(self, request: HttpRequest, queryset: QuerySet[ThreatListEntry]) -> None:
         self._set_active(request, queryset, False)
 
-    @admin.action(description="Activate")
+    @admin.action(description="Activate", permissions=["manage_threat_lists"])
     def activate(self, request: HttpRequest, queryset: QuerySet[ThreatListEntry]) -> None:
         self._set_active(request, queryset, True)
 
 
 @admin.register(KnownAddress)
 class KnownAddressAdmin(admin.ModelAdmin[KnownAddress]):
+    """Trusted spenders silence warnings: changing them is managing the threat lists, and goes through the
+    audited service."""
+
     list_display = ["label", "address", "chain", "created_at"]
     list_filter = ["chain"]
     search_fields = ["label", "address"]
+    fields = ["address", "chain", "label"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: KnownAddress | None = None) -> list[str]:
+        return ["address", "chain"] if obj is not None else []
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return _allowed(request, "manage_threat_lists")
+
+    def has_change_permission(self, request: HttpRequest, obj: KnownAddress | None = None) -> bool:
+        return _allowed(request, "manage_threat_lists")
+
+    def has_delete_permission(self, request: HttpRequest, obj: KnownAddress | None = None) -> bool:
+        return False  # an unaudited delete would silence warnings without a trace
+
+    def save_model(self, request: HttpRequest, obj: KnownAddress, form: Any, change: bool) -> None:
+        row = services.known_address_upsert(
+            address=obj.address, label=obj.label, chain=obj.chain, actor=authenticated_user(request)
+        )
+        obj.pk = row.pk
+        obj._state.adding = False
 
 
 @admin.register(TransactionSimulation)

@@ -1,13 +1,19 @@
 """The admin a reviewer and an operator need: identity reviews with approve/reject, platforms with their rules
-and usage, uploads and their outcome, the data-access log (read-only)."""
+and usage, uploads and their outcome, the data-access log (read-only).
+
+Deciding a review needs `social_profile.review_identity`; opening its document needs
+`social_profile.view_identity_document` and a reason, both written to the audit row. Anything else answers 403,
+an unknown review 404."""
 
 from __future__ import annotations
 
 from typing import TypeVar
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from oauth2_provider.admin import ApplicationAdmin
@@ -25,6 +31,8 @@ from apps.social_profile.models import (
 )
 from apps.social_profile.services import media as media_services
 from apps.social_profile.services import verification as verification_services
+from lykos.admin_site import PermissionedModelAdmin
+from lykos.errors import Forbidden, InvalidRequest, NotFound
 
 _M = TypeVar("_M", bound=Model)
 
@@ -41,7 +49,7 @@ class _ReadOnlyAdmin(admin.ModelAdmin[_M]):
 
 
 @admin.register(IdentityReview)
-class IdentityReviewAdmin(admin.ModelAdmin[IdentityReview]):
+class IdentityReviewAdmin(PermissionedModelAdmin[IdentityReview]):
     list_display = ["id", "user", "status", "created_at", "reviewer", "reviewed_at", "document_link"]
     list_filter = ["status"]
     search_fields = ["user__username", "=user__id"]
@@ -61,23 +69,46 @@ class IdentityReviewAdmin(admin.ModelAdmin[IdentityReview]):
         url = reverse("admin:social_profile_review_document", args=[obj.pk])
         return format_html('<a href="{}">open (audited)</a>', url)
 
-    def document_view(self, request: HttpRequest, review_id: int) -> HttpResponse:
-        review = IdentityReview.objects.get(pk=review_id)
-        content, content_type = media_services.media_document_read_by_staff(
-            staff=authenticated_user(request), asset_id=review.document_id
-        )
-        response = HttpResponse(content, content_type=content_type)
-        response["Cache-Control"] = "no-store"
-        return response
+    def has_review_identity_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("social_profile.review_identity")
 
-    @admin.action(description="Approve: grant the identity badge")
+    def document_view(self, request: HttpRequest, review_id: int) -> HttpResponse:
+        """GET asks why; POST with a reason returns the document (audited by the service with the reason)."""
+        if not request.user.has_perm(media_services.DOCUMENT_PERMISSION):
+            raise PermissionDenied("Opening identity documents needs the view_identity_document permission.")
+        review = IdentityReview.objects.filter(pk=review_id).first()
+        if review is None:
+            raise Http404("No such review.")
+        error = ""
+        if request.method == "POST":
+            try:
+                content, content_type = media_services.media_document_read_by_staff(
+                    staff=authenticated_user(request),
+                    asset_id=review.document_id,
+                    reason=request.POST.get("reason", ""),
+                    review_id=review.pk,
+                )
+            except Forbidden as exc:
+                raise PermissionDenied(exc.message) from exc
+            except NotFound as exc:
+                raise Http404(exc.message) from exc
+            except InvalidRequest as exc:
+                error = exc.message
+            else:
+                response = HttpResponse(content, content_type=content_type)
+                response["Cache-Control"] = "no-store"
+                return response
+        context = {**self.admin_site.each_context(request), "review": review, "error": error, "title": "Open document"}
+        return TemplateResponse(request, "admin/social_profile/document_reason.html", context)
+
+    @admin.action(description="Approve: grant the identity badge", permissions=["review_identity"])
     def approve(self, request: HttpRequest, queryset: QuerySet[IdentityReview]) -> None:
         reviewer = authenticated_user(request)
         for review in queryset:
             verification_services.identity_review_decide(reviewer=reviewer, review_id=review.pk, approve=True)
         self.message_user(request, "Approved.", messages.SUCCESS)
 
-    @admin.action(description="Reject")
+    @admin.action(description="Reject", permissions=["review_identity"])
     def reject(self, request: HttpRequest, queryset: QuerySet[IdentityReview]) -> None:
         reviewer = authenticated_user(request)
         for review in queryset:

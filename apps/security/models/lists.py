@@ -34,6 +34,8 @@ class ThreatListEntry(models.Model):
     class Meta:
         ordering = ["-added_at"]
         verbose_name_plural = "threat list entries"
+        # Listing, delisting and trusting addresses change what every scan warns about: one permission for all.
+        permissions = [("manage_threat_lists", "Can add, change, activate and deactivate threat-list entries")]
         constraints = [
             models.UniqueConstraint(
                 fields=["address", "chain"], name="security_threat_unique_address_chain", nulls_distinct=False

@@ -80,6 +80,12 @@ class ReviewCase(models.Model):
 
     class Meta:
         ordering = ["-opened_at"]
+        # What the review admin's actions need (granted to the "Fraud reviewer" group by a data migration);
+        # the model's own view permission is enough to read the queue.
+        permissions = [
+            ("review_case", "Can approve, reject, assign and open review cases"),
+            ("freeze_account", "Can freeze and unfreeze accounts"),
+        ]
         constraints = [
             # At most one open case per user and reason: rules re-firing add to the timeline instead.
             models.UniqueConstraint(

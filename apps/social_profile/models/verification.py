@@ -124,6 +124,11 @@ class IdentityReview(models.Model):
 
     class Meta:
         ordering = ["created_at"]
+        # Deciding grants a badge; opening the document reads someone's ID: separate permissions, both audited.
+        permissions = [
+            ("review_identity", "Can approve or reject identity reviews (grants the identity badge)"),
+            ("view_identity_document", "Can open identity documents (each opening audited with a reason)"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["user"], condition=models.Q(status="pending"), name="social_profile_one_pending_review"

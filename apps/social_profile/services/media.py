@@ -25,7 +25,7 @@ from apps.social_profile.services.media_checks import (
 )
 from lykos.audit.services import audit_record
 from lykos.crypto import decrypt_bytes, encrypt_bytes
-from lykos.errors import NotFound
+from lykos.errors import Forbidden, InvalidRequest, NotFound
 
 if TYPE_CHECKING:
     from apps.identity.models import User
@@ -173,11 +173,20 @@ def media_document_read(*, user: User, asset_id: uuid.UUID) -> tuple[bytes, str]
     return _document_bytes(asset), asset.stored_content_type
 
 
+DOCUMENT_PERMISSION = "social_profile.view_identity_document"
+
+
 @transaction.atomic
-def media_document_read_by_staff(*, staff: User, asset_id: uuid.UUID) -> tuple[bytes, str]:
-    """A reviewer opens a document in the admin: allowed for staff only, and audited."""
-    if not getattr(staff, "is_staff", False):
-        raise NotFound("No such document.")
+def media_document_read_by_staff(
+    *, staff: User, asset_id: uuid.UUID, reason: str, review_id: int | None = None
+) -> tuple[bytes, str]:
+    """A reviewer opens a document in the admin: only with its own permission and a stated reason, both in the
+    audit row, so every look at someone's ID can be accounted for."""
+    if not (getattr(staff, "is_staff", False) and staff.has_perm(DOCUMENT_PERMISSION)):
+        raise Forbidden("Opening identity documents needs the view_identity_document permission.")
+    reason = reason.strip()
+    if not reason:
+        raise InvalidRequest("Say why you open this document.", details={"fields": {"reason": ["required"]}})
     asset = MediaAsset.objects.filter(
         pk=asset_id, kind=MediaAsset.Kind.DOCUMENT, status=MediaAsset.Status.CLEAN
     ).first()
@@ -187,7 +196,7 @@ def media_document_read_by_staff(*, staff: User, asset_id: uuid.UUID) -> tuple[b
         event_type=SocialProfileAuditEvent.MEDIA_DOCUMENT_VIEWED,
         actor=staff,
         subject=asset,
-        new_values={"owner": str(asset.owner_id)},
+        new_values={"owner": str(asset.owner_id), "review": review_id, "reason": reason[:300]},
     )
     return _document_bytes(asset), asset.stored_content_type
 
