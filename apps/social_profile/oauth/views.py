@@ -29,6 +29,7 @@ from apps.social_profile.oauth.keys import oidc_keys_apply
 from apps.social_profile.oauth.subjects import pairwise_subject
 from apps.social_profile.services import platforms as platform_services
 from lykos.errors import LykosError, json_error_response
+from lykos.ratelimit import client_ip
 
 REQUIRED_SCOPES = {"openid"}
 
@@ -166,11 +167,14 @@ class _MeteredMixin:
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         dispatch = super().dispatch  # type: ignore[misc]  # a mixin: the toolkit view after it in the MRO dispatches
-        with platform_call(endpoint=self.endpoint):
-            try:
+        if request.method == "OPTIONS":  # CORS preflight: nobody to authenticate
+            preflight: HttpResponse = dispatch(request, *args, **kwargs)
+            return preflight
+        try:
+            with platform_call(endpoint=self.endpoint, ip=client_ip(request)):
                 response: HttpResponse = dispatch(request, *args, **kwargs)
-            except LykosError as exc:
-                return _error(exc)
+        except LykosError as exc:
+            return _error(exc)
         return response
 
 
