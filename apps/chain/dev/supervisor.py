@@ -41,9 +41,6 @@ from apps.chain.errors import ChainUnavailable
 ANVIL_BINARY = NODE_MODULES / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
 ALTO_ENTRY = NODE_MODULES / "@pimlico" / "alto" / "esm" / "cli" / "alto.js"
 LOOPBACK_PRELOAD = Path(__file__).resolve().parent / "loopback_preload.cjs"
-# How long anvil and alto may take to answer. alto starts in 1.5-2.5 s on an idle machine but took over 30 s on a
-# loaded 2-core one (seven parallel test runs), failing whole test sessions; a longer wait only delays a real failure.
-STARTUP_TIMEOUT_SECONDS = float(os.environ.get("LYKOS_DEVCHAIN_STARTUP_TIMEOUT", "120"))
 
 
 @dataclass
@@ -81,9 +78,13 @@ class DevChain:
         return get_node_client(self)
 
     def stop(self, *, timeout: float = 5.0) -> None:
-        """Stop alto, then anvil (SIGTERM to each process group, SIGKILL after `timeout`); idempotent."""
+        """Stop alto, then anvil (SIGTERM to each process group, SIGKILL after `timeout`); idempotent.
+
+        A process leaves the list only once it is stopped, so a stop that was interrupted (an exception, a signal)
+        is finished by the next call, e.g. the one registered with atexit."""
         while self._processes:
-            _stop_process(self._processes.pop(), timeout=timeout)
+            _stop_process(self._processes[-1], timeout=timeout)
+            self._processes.pop()
         if self._workdir is not None:
             shutil.rmtree(self._workdir, ignore_errors=True)
             self._workdir = None
@@ -95,7 +96,7 @@ class DevChain:
             _stop_process(alto, timeout=timeout)
             self._processes.remove(alto)
 
-    def start_bundler(self, *, timeout: float = STARTUP_TIMEOUT_SECONDS) -> None:
+    def start_bundler(self, *, timeout: float = 90.0) -> None:
         """Start alto again on the same port (so `bundler_url` stays valid) after `stop_bundler`."""
         if self._bundler_launch is None or len(self._processes) != 1:
             raise DevChainError("the bundler is running or this dev chain cannot restart it")
@@ -125,7 +126,7 @@ def start_devchain(
     alto_log_level: str = "warn",
     debug_endpoints: bool = False,
     node: str = "node",
-    startup_timeout: float = STARTUP_TIMEOUT_SECONDS,
+    startup_timeout: float = 90.0,
     paymaster_signer: str | None = None,
     paymaster_deposit_wei: int = DEFAULT_PAYMASTER_DEPOSIT_WEI,
 ) -> DevChain:
