@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from apps.chain import values
 from apps.chain.errors import InvalidAddress, InvalidAmount, InvalidCalldata
 from apps.identity.errors import PASSKEY_ASSERTION_ERRORS
-from apps.identity.requests import authenticated_user
+from apps.identity.requests import access_claims, authenticated_user
 from apps.identity.selectors import device_get
 from apps.paymaster import selectors, services
 from apps.paymaster.api.serializers import OwnerChangeIn, PreparedOut, PrepareIn, SignIn, TransactionOut
@@ -61,6 +61,7 @@ class TransactionListView(APIView):
             intent=intent,
             sponsorship=data.validated_data["sponsorship"],
             device_id=data.validated_data.get("device_id"),
+            session_id=access_claims(request).session_id,
         )
         return Response(PreparedOut(tx).data, status=status.HTTP_201_CREATED)
 
