@@ -190,6 +190,12 @@ class NodeClient:
         contract = contracts.bind(self.w3, "LykosAccountFactory", factory)
         return to_checksum_address(self._retrying(contract.functions.getAddress(qx, qy, salt).call))
 
+    def account_is_owner(self, *, account: str, qx: bytes, qy: bytes) -> bool:
+        """Whether the deployed LykosAccount lists the passkey key (x, y) as an owner now: the ledger's answer,
+        whatever a bundler reported."""
+        contract = contracts.bind(self.w3, "LykosAccount", account)
+        return bool(self._retrying(contract.functions.isOwner(qx, qy).call))
+
     def entry_point_deposit(self, *, entry_point: str, account: str) -> int:
         """What the account holds at the EntryPoint: unused prefunds are refunded there, and count toward the next."""
         contract = contracts.bind(self.w3, "EntryPoint", entry_point)

@@ -288,6 +288,67 @@ def encode_account_signature(*, signer: bytes, webauthn_signature: bytes) -> byt
     return encode(["bytes[]", "bytes[]"], [[signer], [webauthn_signature]])
 
 
+#: LykosAccount.MULTI_OP_SIGNATURE: a signature over the Merkle root of several userOpHashes (one per chain).
+MULTI_OP_SIGNATURE = bytes.fromhex("4c594b4d")
+#: LykosAccount.MAX_MULTI_OP_PROOF
+MAX_MULTI_OP_PROOF = 8
+
+
+def _commutative_keccak(a: bytes, b: bytes) -> bytes:
+    """OpenZeppelin's Hashes.commutativeKeccak256: the pair sorted, so a proof needs no left/right flags."""
+    return keccak(min(a, b) + max(a, b))
+
+
+def merkle_tree(leaves: Sequence[bytes]) -> tuple[bytes, list[list[bytes]]]:
+    """The root of userOpHashes `leaves` and each leaf's proof, as LykosAccount recomputes them on-chain.
+
+    Pairs are hashed with the commutative keccak; a level with an odd count carries its last node up unchanged.
+    One leaf is its own root with an empty proof. Leaves must be distinct (a leaf twice would be signed once).
+    """
+    if not leaves or len(set(leaves)) != len(leaves) or any(len(leaf) != 32 for leaf in leaves):
+        raise ValueError("merkle_tree needs distinct 32-byte leaves")
+    proofs: list[list[bytes]] = [[] for _ in leaves]
+    members: list[list[int]] = [[i] for i in range(len(leaves))]  # which leaves sit under each node
+    level = list(leaves)
+    while len(level) > 1:
+        next_level, next_members = [], []
+        for i in range(0, len(level), 2):
+            if i + 1 == len(level):
+                next_level.append(level[i])
+                next_members.append(members[i])
+                continue
+            left, right = level[i], level[i + 1]
+            for leaf in members[i]:
+                proofs[leaf].append(right)
+            for leaf in members[i + 1]:
+                proofs[leaf].append(left)
+            next_level.append(_commutative_keccak(left, right))
+            next_members.append(members[i] + members[i + 1])
+        level, members = next_level, next_members
+    if any(len(proof) > MAX_MULTI_OP_PROOF for proof in proofs):
+        raise ValueError("too many operations for one multi-operation signature")
+    return level[0], proofs
+
+
+def merkle_root_of(leaf: bytes, proof: Sequence[bytes]) -> bytes:
+    """What the account computes from a leaf and its proof (tests use it to check `merkle_tree`)."""
+    node = leaf
+    for sibling in proof:
+        node = _commutative_keccak(node, sibling)
+    return node
+
+
+def encode_multi_op_signature(*, proof: Sequence[bytes], account_signature: bytes) -> bytes:
+    """A UserOperation signature whose owner signature is over a Merkle root: `MULTI_OP_SIGNATURE ‖ uint8 n ‖
+    proof ‖ account signature`. With an empty proof the root is the userOpHash itself, and the ordinary format is
+    used instead (it is shorter)."""
+    if not proof:
+        return account_signature
+    if len(proof) > MAX_MULTI_OP_PROOF:
+        raise ValueError("proof too deep")
+    return MULTI_OP_SIGNATURE + bytes([len(proof)]) + b"".join(proof) + account_signature
+
+
 def dummy_account_signature(*, signer: bytes, origin: str = "http://localhost:8000") -> bytes:
     """A well-formed signature of the real size for gas estimation (the bundler refuses empty ones, AA23).
 

@@ -57,6 +57,14 @@ class DeviceNotAccountOwner(RuleRefused):
     default_message = "This passkey is not (yet) an owner of the account on-chain."
 
 
+class NoActiveDevice(RuleRefused):
+    """Every passkey of the user is revoked or flagged (a possible clone, locked until staff review it): nothing
+    may sign for the account until one is cleared or recovery adds a new one."""
+
+    code = "no_active_device"
+    default_message = "You have no active passkey to sign with."
+
+
 class NoAccount(RuleRefused):
     code = "no_account"
     default_message = "You have no account on this chain yet."
@@ -71,6 +79,7 @@ PREPARE_ERRORS: tuple[type[LykosError], ...] = (
     NotFound,
     SponsorshipChanged,
     NoAccount,
+    NoActiveDevice,
     RiskBlocked,
     SponsorshipRefused,
     InsufficientFunds,
@@ -101,3 +110,24 @@ class SponsorshipParamsInvalid(InvalidRequest):
 
     code = "sponsorship_params_invalid"
     default_message = "This chain, EntryPoint or sponsorship context is not served."
+
+
+# --- device owner changes ---------------------------------------------------------------------------------------
+
+
+class DeviceNotAddable(RuleRefused):
+    """A revoked passkey stays revoked, and a flagged one (a possible clone) is locked until review: neither may
+    become an owner of the account on-chain again."""
+
+    code = "device_not_addable"
+    default_message = "This passkey is revoked or locked for review; it cannot become an account owner."
+
+
+class NoOwnerDevice(RuleRefused):
+    code = "no_owner_device"
+    default_message = "None of your active passkeys owns the account on every chain that still lists this device."
+
+
+class RevocationInFlight(Conflict):
+    code = "revocation_in_flight"
+    default_message = "This device is revoked and its removal is on its way on every chain; nothing to sign."

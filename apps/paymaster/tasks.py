@@ -64,3 +64,11 @@ def settle_external_sponsorships_task() -> int:
     from apps.paymaster.services import external_sponsorships_settle
 
     return external_sponsorships_settle()
+
+
+@shared_task(acks_late=True, soft_time_limit=120, time_limit=150)
+def reconcile_owner_removals_task() -> int:
+    """Periodic: a revoked device's removal is re-sent until the node says the account no longer lists it."""
+    from apps.paymaster.services import owner_removals_reconcile
+
+    return owner_removals_reconcile()

@@ -20,3 +20,4 @@ class SocialProfileAuditEvent(AuditEventType):
     PRIVACY_EXPORT_REQUESTED = "privacy.export_requested", "A user requested a data export"
     PRIVACY_EXPORT_DOWNLOADED = "privacy.export_downloaded", "A user downloaded their data export"
     PRIVACY_SOCIAL_DATA_ERASED = "privacy.social_data_erased", "A user's social data was erased"
+    ALERT_NEW_DEVICE_SENT = "alert.new_device_sent", "The owner's verified channels were told a passkey was added"

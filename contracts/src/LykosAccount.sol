@@ -4,13 +4,14 @@ pragma solidity ^0.8.24;
 import {Account} from "@openzeppelin/contracts/account/Account.sol";
 import {ERC7821} from "@openzeppelin/contracts/account/extensions/draft-ERC7821.sol";
 import {ERC4337Utils} from "@openzeppelin/contracts/account/utils/ERC4337Utils.sol";
-import {IEntryPoint} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
+import {IEntryPoint, PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
 import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
 import {IERC721Receiver} from "@openzeppelin/contracts/token/ERC721/IERC721Receiver.sol";
 import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
 import {ERC721Holder} from "@openzeppelin/contracts/token/ERC721/utils/ERC721Holder.sol";
 import {ERC1155Holder} from "@openzeppelin/contracts/token/ERC1155/utils/ERC1155Holder.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {Hashes} from "@openzeppelin/contracts/utils/cryptography/Hashes.sol";
 import {P256} from "@openzeppelin/contracts/utils/cryptography/P256.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {MultiSignerERC7913} from "@openzeppelin/contracts/utils/cryptography/signers/MultiSignerERC7913.sol";
@@ -36,6 +37,9 @@ function _unusableSigners(address verifier) pure returns (bytes[] memory signers
  * Guardians (ERC-7913 signers: a 20-byte address for an EOA or an ERC-1271 contract, or verifier ‖ key) approve a
  * recovery with EIP-712 signatures over this account's domain and its recovery nonce. A recovery waits a security
  * delay during which any owner can cancel it. Changing guardians, threshold or delay waits the same delay.
+ *
+ * One owner signature may also authorise a set of UserOperations at once (the same owner change on every chain):
+ * it signs the Merkle root of their userOpHashes, and each operation carries its proof (see `_validateUserOp`).
  *
  * The contract is deployed once as an implementation and used through ERC-1167 clones made by
  * LykosAccountFactory, which initializes each clone in the deploying transaction.
@@ -75,6 +79,13 @@ contract LykosAccount is
     bytes32 public constant PUBLIC_KEY_TYPEHASH = keccak256("PublicKey(bytes32 x,bytes32 y)");
     /// @notice ERC-1271 wraps the caller's hash in this type so an owner signature is bound to one account and chain.
     bytes32 public constant MESSAGE_TYPEHASH = keccak256("LykosMessage(bytes32 hash)");
+
+    /// @notice First bytes of a UserOperation signature over a Merkle root of userOpHashes (one passkey touch for an
+    /// owner change on every chain): `MULTI_OP_SIGNATURE ‖ uint8 n ‖ bytes32[n] proof ‖ owner signature`. An ordinary
+    /// signature (`abi.encode(bytes[], bytes[])`) starts with a zero word, so the two formats cannot be confused.
+    bytes4 public constant MULTI_OP_SIGNATURE = 0x4c594b4d; // "LYKM"
+    /// @notice A proof deeper than this would be a tree of more operations than there are chains to send them to.
+    uint256 public constant MAX_MULTI_OP_PROOF = 8;
 
     /// @notice A delay shorter than this would let a guardian quorum take the account before an owner can react.
     uint48 public constant MIN_SECURITY_DELAY = 1 hours;
@@ -157,6 +168,34 @@ contract LykosAccount is
         bytes calldata executionData
     ) internal view override returns (bool) {
         return caller == address(entryPoint()) || super._erc7821AuthorizedExecutor(caller, mode, executionData);
+    }
+
+    /**
+     * @dev A multi-operation signature is checked against the root of its proof (OpenZeppelin's commutative
+     * keccak256 Merkle tree, as `MerkleProof` builds it) with the userOpHash as the leaf. Every leaf is an EIP-712
+     * userOpHash, bound to its chain, EntryPoint, account and nonce, so the root authorises exactly the operations
+     * the owner was shown and each of them lands at most once. Only UserOperations take this form: ERC-1271 stays
+     * one signature per message.
+     */
+    function _validateUserOp(
+        PackedUserOperation calldata userOp,
+        bytes32 userOpHash,
+        bytes calldata signature
+    ) internal override returns (uint256) {
+        if (signature.length < 5 || bytes4(signature[:4]) != MULTI_OP_SIGNATURE) {
+            return super._validateUserOp(userOp, userOpHash, signature);
+        }
+        uint256 depth = uint8(signature[4]);
+        uint256 start = 5 + 32 * depth;
+        if (depth > MAX_MULTI_OP_PROOF || signature.length < start) return ERC4337Utils.SIG_VALIDATION_FAILED;
+        bytes32 root = userOpHash;
+        for (uint256 i = 0; i < depth; ++i) {
+            root = Hashes.commutativeKeccak256(root, bytes32(signature[5 + 32 * i:37 + 32 * i]));
+        }
+        return
+            _rawSignatureValidation(root, signature[start:])
+                ? ERC4337Utils.SIG_VALIDATION_SUCCESS
+                : ERC4337Utils.SIG_VALIDATION_FAILED;
     }
 
     /// @notice Hash an owner signs for ERC-1271: the caller's hash bound to this account and chain (EIP-712),

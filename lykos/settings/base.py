@@ -182,6 +182,9 @@ USER_OP_FEE_MARGIN_PERCENT = env.int("USER_OP_FEE_MARGIN_PERCENT", default=20)
 USER_OP_GAS_MARGIN_PERCENT = env.int("USER_OP_GAS_MARGIN_PERCENT", default=10)
 # A submitted op with no receipt this long after its validity ended, and unknown to the bundler, is dropped.
 TRANSACTION_DROP_GRACE_SECONDS = env.int("TRANSACTION_DROP_GRACE_SECONDS", default=120)
+# A revoked device's signed removal (and its system-sponsored paymaster signature) stays valid this long, so the
+# reconciler can resend it until it lands; only after that does the device ask for a new signature.
+OWNER_REMOVAL_VALIDITY_SECONDS = env.int("OWNER_REMOVAL_VALIDITY_SECONDS", default=7 * 24 * 3600)
 # Shown to ERC-7677 clients as the sponsor of their operations.
 PAYMASTER_SPONSOR_NAME = env.str("PAYMASTER_SPONSOR_NAME", default="LyKos Social Wallet")
 
@@ -226,6 +229,8 @@ RATE_LIMITS = {
     "default": env.str("RATE_LIMIT_DEFAULT", default="600/m"),
     "auth": env.str("RATE_LIMIT_AUTH", default="20/m"),
     "otp": env.str("RATE_LIMIT_OTP", default="5/m"),
+    # Guesses at the codes sent to one address or number, whichever accounts make them.
+    "otp_destination": env.str("RATE_LIMIT_OTP_DESTINATION", default="10/h"),
     "alias": env.str("RATE_LIMIT_ALIAS", default="30/m"),
     "paymaster_rpc": env.str("RATE_LIMIT_PAYMASTER_RPC", default="300/m"),
     # Per-platform limit on /o/ when a platform has none of its own (PlatformRules.rate_limit).
@@ -284,6 +289,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "settle-external-sponsorships": {
         "task": "apps.paymaster.tasks.settle_external_sponsorships_task",
+        "schedule": 30.0,
+    },
+    "reconcile-owner-removals": {
+        "task": "apps.paymaster.tasks.reconcile_owner_removals_task",
         "schedule": 30.0,
     },
     "resume-in-flight-transactions": {

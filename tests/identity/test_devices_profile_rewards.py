@@ -29,7 +29,14 @@ def test_add_device_login_with_it_then_revoke_it(wallet) -> None:  # type: ignor
     assert laptop_login.status_code == 200 and laptop_login.json()["device"]["id"] == device["id"]
 
     # Revoke it from the phone: its sessions end at once and it can no longer log in.
-    revoked = wallet.authed("delete", f"/api/v1/devices/{device['id']}", token=phone_tokens["access_token"])
+    wallet.authenticator = phone  # the phone confirms the revoke (step-up), on its own session
+    revoked = wallet.authed(
+        "delete",
+        f"/api/v1/devices/{device['id']}",
+        token=phone_tokens["access_token"],
+        step_up=("device_revoke", {"device_id": device["id"]}),
+    )
+    wallet.authenticator = laptop
     assert revoked.status_code == 200 and revoked.json()["status"] == "revoked"
     assert_code(wallet.authed("get", "/api/v1/me", token=laptop_login.json()["access_token"]), 401, "session_revoked")
     assert_code(wallet.login(), 401, "device_revoked")
@@ -41,7 +48,10 @@ def test_add_device_login_with_it_then_revoke_it(wallet) -> None:  # type: ignor
 
 def test_revoking_the_last_passkey_is_refused(wallet) -> None:  # type: ignore[no-untyped-def]
     issued = wallet.sign_up("ben")
-    assert_code(wallet.authed("delete", f"/api/v1/devices/{issued['device']['id']}"), 409, "last_device")
+    only = issued["device"]["id"]
+    assert_code(wallet.authed("delete", f"/api/v1/devices/{only}"), 401, "step_up_required")
+    step_up = ("device_revoke", {"device_id": only})
+    assert_code(wallet.authed("delete", f"/api/v1/devices/{only}", step_up=step_up), 409, "last_device")
     assert Passkey.objects.get().status == "active"
 
 

@@ -27,7 +27,12 @@ def test_device_signals_are_sent_only_once_the_change_commits(wallet, django_cap
             assert received == []  # still inside the (test's) transaction
         assert received == [("added", laptop["id"])]
         with django_capture_on_commit_callbacks(execute=True):
-            assert wallet.authed("delete", f"/api/v1/devices/{laptop['id']}").status_code == 200
+            assert (
+                wallet.authed(
+                    "delete", f"/api/v1/devices/{laptop['id']}", step_up=("device_revoke", {"device_id": laptop["id"]})
+                ).status_code
+                == 200
+            )
             assert len(received) == 1
         assert received == [("added", laptop["id"]), ("revoked", laptop["id"])]
     finally:
@@ -43,7 +48,7 @@ def test_erasure_merges_the_counts_every_listener_returns(wallet) -> None:  # ty
     user_erasing.connect(listener, dispatch_uid="test.erase_listener")
     try:
         wallet.sign_up("eve")
-        erased = wallet.authed("delete", "/api/v1/me")
+        erased = wallet.authed("delete", "/api/v1/me", step_up="erase")
     finally:
         user_erasing.disconnect(dispatch_uid="test.erase_listener")
     assert erased.status_code == 200, erased.content
@@ -55,7 +60,12 @@ def test_erasure_merges_the_counts_every_listener_returns(wallet) -> None:  # ty
 def test_device_selectors_only_see_the_users_own_devices(wallet, make_wallet) -> None:  # type: ignore[no-untyped-def]
     wallet.sign_up("ada")
     laptop = wallet.add_device(SoftAuthenticator(), name="Laptop")
-    assert wallet.authed("delete", f"/api/v1/devices/{laptop['id']}").status_code == 200
+    assert (
+        wallet.authed(
+            "delete", f"/api/v1/devices/{laptop['id']}", step_up=("device_revoke", {"device_id": laptop["id"]})
+        ).status_code
+        == 200
+    )
     other = make_wallet()
     other.sign_up("bob")
     ada, bob = User.objects.get(username="ada"), User.objects.get(username="bob")

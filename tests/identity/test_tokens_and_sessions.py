@@ -156,14 +156,18 @@ def test_log_out_everywhere(wallet) -> None:  # type: ignore[no-untyped-def]
     first = wallet.sign_up("wes")
     second = wallet.login().json()
     third = wallet.login().json()
-    response = wallet.authed("post", "/api/v1/sessions/revoke-all", {"keep_current": True}, token=third["access_token"])
+    keep = ("sessions_revoke", {"keep_current": True})
+    response = wallet.authed(
+        "post", "/api/v1/sessions/revoke-all", {"keep_current": True}, third["access_token"], step_up=keep
+    )
     assert response.json() == {"revoked": 2}
     for gone in (first, second):
         assert_code(wallet.authed("get", "/api/v1/me", token=gone["access_token"]), 401, "session_revoked")
     assert wallet.authed("get", "/api/v1/me", token=third["access_token"]).status_code == 200
-    assert wallet.authed("post", "/api/v1/sessions/revoke-all", {}, token=third["access_token"]).json() == {
-        "revoked": 1
-    }
+    everywhere = ("sessions_revoke", {"keep_current": False})
+    assert wallet.authed(
+        "post", "/api/v1/sessions/revoke-all", {}, third["access_token"], step_up=everywhere
+    ).json() == {"revoked": 1}
     assert_code(wallet.authed("get", "/api/v1/me", token=third["access_token"]), 401, "session_revoked")
 
 

@@ -51,7 +51,14 @@ def test_device_added_then_revoked_on_chain(wallet, sponsor_chain, sponsor_devch
     assert wait_final(wallet, prepared["id"])["status"] == "included"
 
     # Revoke the laptop: an owner removal is prepared; the phone signs it.
-    assert wallet.authed("delete", f"/api/v1/devices/{laptop_device['id']}").status_code == 200
+    assert (
+        wallet.authed(
+            "delete",
+            f"/api/v1/devices/{laptop_device['id']}",
+            step_up=("device_revoke", {"device_id": laptop_device["id"]}),
+        ).status_code
+        == 200
+    )
     remove_op = Transaction.objects.get(purpose="owner_remove", subject_device_id=laptop_device["id"])
     options = transaction_signing_options(tx=remove_op)
     body = wallet.authed("get", f"/api/v1/transactions/{remove_op.id}").json()

@@ -104,7 +104,8 @@ def test_log_out_everywhere_ends_a_browser_session_opened_earlier(wallet, make_p
     assert reaches_consent(browser, platform)
 
     assert wallet.login().status_code == 200  # the phone again, a new session
-    revoked = wallet.authed("post", "/api/v1/sessions/revoke-all", {"keep_current": True})
+    keep = ("sessions_revoke", {"keep_current": True})
+    revoked = wallet.authed("post", "/api/v1/sessions/revoke-all", {"keep_current": True}, step_up=keep)
     assert revoked.status_code == 200 and revoked.json()["revoked"] == 1
     assert not reaches_consent(browser, platform)
     assert wallet.authed("get", "/api/v1/me").status_code == 200  # the session that asked stays
@@ -120,7 +121,12 @@ def test_revoking_a_device_ends_the_browser_session_it_opened(wallet, make_platf
     laptop_browser = browser_from(laptop_wallet.tokens)
     phone_browser = browser_from(wallet.tokens)
 
-    assert wallet.authed("delete", f"/api/v1/devices/{added['id']}").status_code == 200
+    assert (
+        wallet.authed(
+            "delete", f"/api/v1/devices/{added['id']}", step_up=("device_revoke", {"device_id": added["id"]})
+        ).status_code
+        == 200
+    )
     assert not reaches_consent(laptop_browser, platform)
     assert reaches_consent(phone_browser, platform)  # only the revoked device's sessions end
 

@@ -44,7 +44,9 @@ def raw_dump(*, exclude: tuple[str, ...] = ()) -> str:
 
 
 def verify(wallet, kind: str, value: str) -> None:  # type: ignore[no-untyped-def]
-    started = wallet.authed("post", f"/api/v1/verification/{kind}", {kind: value}).json()
+    started = wallet.authed(
+        "post", f"/api/v1/verification/{kind}", {kind: value}, step_up=("channel_change", {kind: value})
+    ).json()
     text = mail.outbox[-1].body if kind == "email" else sms.outbox[-1].body
     code = re.search(r"(\d{6})", text).group(1)
     confirmed = wallet.authed(
@@ -135,9 +137,10 @@ def test_the_export_holds_every_model_with_the_users_data_and_downloads_once(
 
     stranger = make_wallet()
     stranger.sign_up("nosy")
-    assert stranger.authed("get", f"/api/v1/me/export/{export_id}/download").status_code == 404
+    export = ("export", {"export_id": export_id})
+    assert stranger.authed("get", f"/api/v1/me/export/{export_id}/download", step_up=export).status_code == 404
 
-    download = wallet.authed("get", f"/api/v1/me/export/{export_id}/download")
+    download = wallet.authed("get", f"/api/v1/me/export/{export_id}/download", step_up=export)
     assert download.status_code == 200
     archive = json.loads(download.content)
     assert archive["user"]["username"] == "grace_h" and "password" not in archive["user"]
@@ -166,7 +169,7 @@ def test_the_export_holds_every_model_with_the_users_data_and_downloads_once(
     assert EMAIL in text and PHONE in text  # the user's own data, decrypted for them
     assert '"token_checksum"' not in text and '"code_hash"' not in text and '"value_index"' not in text
 
-    again = wallet.authed("get", f"/api/v1/me/export/{export_id}/download")
+    again = wallet.authed("get", f"/api/v1/me/export/{export_id}/download", step_up=export)
     assert again.status_code == 410 and again.json()["error"]["code"] == "export_gone"
 
 
@@ -175,7 +178,7 @@ def test_erasure_ends_every_token_and_leaves_no_personal_data(rich_user, client)
     assert client.get("/o/userinfo/", HTTP_AUTHORIZATION=f"Bearer {oauth_token}").status_code == 200
     identity_token = wallet.tokens["access_token"]
 
-    erased = wallet.authed("delete", "/api/v1/me")
+    erased = wallet.authed("delete", "/api/v1/me", step_up="erase")
     assert erased.status_code == 200, erased.content
     assert erased.json()["erased"] is True
 

@@ -35,6 +35,13 @@ def roomy_otp_limit(settings):  # type: ignore[no-untyped-def]
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "otp": "100/m"}
 
 
+def start(wallet, kind: str, value: str):  # type: ignore[no-untyped-def]
+    """Start verifying a channel as the app does: a `channel_change` step-up for exactly this value first."""
+    return wallet.authed(
+        "post", f"/api/v1/verification/{kind}", {kind: value}, step_up=("channel_change", {kind: value})
+    )
+
+
 def code_from_mail() -> tuple[str, str]:
     body = mail.outbox[-1].body
     return re.search(r"code is (\d{6})", body).group(1), re.search(r"verify-email#(\S+)", body).group(1)
@@ -42,7 +49,7 @@ def code_from_mail() -> tuple[str, str]:
 
 def test_email_code_verifies_the_address_and_yields_a_badge(wallet) -> None:  # type: ignore[no-untyped-def]
     wallet.sign_up("mailer")
-    started = wallet.authed("post", "/api/v1/verification/email", {"email": " Ada@Example.COM "})
+    started = start(wallet, "email", " Ada@Example.COM ")
     assert started.status_code == 201, started.content
     assert mail.outbox[-1].to == ["ada@example.com"]
     code, _ = code_from_mail()
@@ -68,7 +75,7 @@ def test_email_code_verifies_the_address_and_yields_a_badge(wallet) -> None:  # 
 
 def test_email_link_verifies_without_a_session(wallet, client) -> None:  # type: ignore[no-untyped-def]
     wallet.sign_up("linker")
-    wallet.authed("post", "/api/v1/verification/email", {"email": "link@example.com"})
+    start(wallet, "email", "link@example.com")
     _, token = code_from_mail()
     response = client.post("/api/v1/verification/email/link", {"token": token}, content_type="application/json")
     assert response.status_code == 200 and response.json()["method"] == "email_link"
@@ -78,7 +85,7 @@ def test_email_link_verifies_without_a_session(wallet, client) -> None:  # type:
 
 def test_codes_are_hashed_and_expire(wallet) -> None:  # type: ignore[no-untyped-def]
     wallet.sign_up("expiring")
-    started = wallet.authed("post", "/api/v1/verification/phone", {"phone": "+44 20 7946 0958"}).json()
+    started = start(wallet, "phone", "+44 20 7946 0958").json()
     code = re.search(r"(\d{6})", sms.outbox[-1].body).group(1)
     assert sms.outbox[-1].to == "+442079460958"
     row = VerificationCode.objects.get(pk=started["challenge_id"])
@@ -91,7 +98,7 @@ def test_codes_are_hashed_and_expire(wallet) -> None:  # type: ignore[no-untyped
 def test_wrong_codes_are_limited_per_challenge(wallet, settings, roomy_otp_limit) -> None:  # type: ignore[no-untyped-def]
     settings.VERIFICATION_MAX_ATTEMPTS = 3
     wallet.sign_up("guesser")
-    started = wallet.authed("post", "/api/v1/verification/phone", {"phone": "+14155550123"}).json()
+    started = start(wallet, "phone", "+14155550123").json()
     code = re.search(r"(\d{6})", sms.outbox[-1].body).group(1)
     wrong = f"{(int(code) + 1) % 10**6:06d}"
     for left in (2, 1, 0):
@@ -109,9 +116,7 @@ def test_wrong_codes_are_limited_per_challenge(wallet, settings, roomy_otp_limit
 
 def test_otp_endpoints_are_rate_limited(wallet) -> None:  # type: ignore[no-untyped-def]
     wallet.sign_up("spammer")
-    statuses = [
-        wallet.authed("post", "/api/v1/verification/phone", {"phone": f"+1415555{i:04d}"}).status_code for i in range(6)
-    ]
+    statuses = [start(wallet, "phone", f"+1415555{i:04d}").status_code for i in range(6)]
     assert statuses[:5] == [201] * 5 and statuses[5] == 429
 
 
@@ -121,7 +126,7 @@ def test_another_users_challenge_is_not_found_and_a_verified_address_cannot_be_c
     owner, other = make_wallet(), make_wallet()
     owner.sign_up("owner_one")
     other.sign_up("other_one")
-    started = owner.authed("post", "/api/v1/verification/email", {"email": "mine@example.com"}).json()
+    started = start(owner, "email", "mine@example.com").json()
     code, _ = code_from_mail()
     stolen = other.authed(
         "post", "/api/v1/verification/confirm", {"challenge_id": started["challenge_id"], "code": code}
@@ -131,7 +136,7 @@ def test_another_users_challenge_is_not_found_and_a_verified_address_cannot_be_c
         "post", "/api/v1/verification/confirm", {"challenge_id": started["challenge_id"], "code": code}
     )
     assert confirmed.status_code == 200
-    taken = other.authed("post", "/api/v1/verification/email", {"email": "MINE@example.com"})
+    taken = start(other, "email", "MINE@example.com")
     assert taken.status_code == 409 and taken.json()["error"]["code"] == "channel_taken"
 
 
@@ -207,3 +212,23 @@ def test_the_http_sms_sender_posts_to_the_provider_and_types_its_errors(gateway)
         sender.send(to="+14155550123", body="x")
     with pytest.raises(SmsError, match="unreachable"):
         HttpSmsSender(url="http://127.0.0.1:9/none", token="k", timeout=1).send(to="+1", body="x")
+
+
+def test_guesses_at_one_address_are_capped_across_accounts(make_wallet, settings) -> None:  # type: ignore[no-untyped-def]
+    """Each account has its own code with its own attempts; together they still get only the destination's
+    budget of guesses, and no badge."""
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "otp": "100/m", "otp_destination": "4/h"}
+    victim = "+14155550199"
+    statuses = []
+    for i in range(3):
+        attacker = make_wallet()
+        attacker.sign_up(f"guesser_{i}")
+        started = attacker.authed("post", "/api/v1/verification/phone", {"phone": victim}).json()
+        for guess in ("000000", "111111"):
+            response = attacker.authed(
+                "post", "/api/v1/verification/confirm", {"challenge_id": started["challenge_id"], "code": guess}
+            )
+            statuses.append((response.status_code, response.json()["error"]["code"]))
+    assert statuses[:4] == [(400, "verification_invalid")] * 4
+    assert statuses[4:] == [(429, "rate_limited")] * 2
+    assert not Badge.objects.exists()

@@ -67,3 +67,31 @@ def sponsor_chain(sponsor_devchain):  # type: ignore[no-untyped-def]
 
     register(sponsor_devchain, name="Dev (sponsored)")
     return Chain.objects.get(pk=sponsor_devchain.chain_id)
+
+
+@pytest.fixture(scope="session")
+def sponsor_devchain_b(_secrets_on_vault):  # type: ignore[no-untyped-def]
+    """A second sponsored dev chain (another chain id, the same account addresses): what "every chain where the
+    account is deployed" means in the revocation tests."""
+    from apps.chain.dev import start_devchain
+    from apps.paymaster.signer import paymaster_signer_address, paymaster_signer_forget
+
+    paymaster_signer_forget()
+    with start_devchain(chain_id=31341, paymaster_signer=paymaster_signer_address()) as chain:
+        yield chain
+
+
+@pytest.fixture(scope="session")
+def sponsor_w3_b(sponsor_devchain_b):  # type: ignore[no-untyped-def]
+    from web3 import Web3
+
+    return Web3(Web3.HTTPProvider(sponsor_devchain_b.rpc_url, request_kwargs={"timeout": 30}))
+
+
+@pytest.fixture
+def sponsor_chain_b(sponsor_devchain_b):  # type: ignore[no-untyped-def]
+    from apps.chain.dev.registry import register
+    from apps.chain.models import Chain
+
+    register(sponsor_devchain_b, name="Dev B (sponsored)")
+    return Chain.objects.get(pk=sponsor_devchain_b.chain_id)

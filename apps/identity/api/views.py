@@ -207,13 +207,15 @@ class MeView(APIView):
 
     @extend_schema(
         tags=["me"],
-        summary="Erase your account: tokens revoked, personal data destroyed, ledgers kept anonymous",
+        summary="Erase your account (needs an `erase` step-up): tokens revoked, personal data destroyed, ledgers kept",
         request=None,
-        responses={200: s.EraseOut, **error_responses(DependencyUnavailable, throttled=True)},
+        parameters=[STEP_UP_HEADER],
+        responses={200: s.EraseOut, **error_responses(StepUpRequired, DependencyUnavailable, throttled=True)},
     )
     def delete(self, request: Request) -> Response:
         user = authenticated_user(request)
         ratelimit_hit(scope="auth", key=f"user:{user.pk}")
+        require_step_up(request, action=StepUpAction.ERASE)
         return Response({"erased": True, "counts": services.user_erase(user=user)})
 
 
@@ -291,11 +293,20 @@ class DeviceDetailView(APIView):
 
     @extend_schema(
         tags=["devices"],
-        summary="Revoke a passkey (and end its sessions)",
-        responses={200: s.DeviceOut, **error_responses(NotFound, LastDevice, DependencyUnavailable)},
+        summary="Revoke a passkey and end its sessions (needs a `device_revoke` step-up, params {device_id}); "
+        "`POST devices/{id}/revoke/options` + `revoke` does it and signs the on-chain removal in one ceremony",
+        parameters=[STEP_UP_HEADER],
+        responses={
+            200: s.DeviceOut,
+            **error_responses(NotFound, StepUpRequired, LastDevice, DependencyUnavailable),
+        },
     )
     def delete(self, request: Request, device_id: uuid.UUID) -> Response:
-        return Response(s.DeviceOut(services.device_revoke(user=authenticated_user(request), device_id=device_id)).data)
+        user = authenticated_user(request)
+        if selectors.device_get(user=user, device_id=device_id) is None:
+            raise NotFound("No such device.")  # someone else's device: 404 before any ceremony is offered
+        require_step_up(request, action=StepUpAction.DEVICE_REVOKE, params={"device_id": str(device_id)})
+        return Response(s.DeviceOut(services.device_revoke(user=user, device_id=device_id)).data)
 
 
 class SessionListView(APIView):
@@ -324,13 +335,19 @@ class SessionDetailView(APIView):
 class SessionRevokeAllView(APIView):
     @extend_schema(
         tags=["sessions"],
-        summary="Log out everywhere",
+        summary="Log out everywhere (needs a `sessions_revoke` step-up with params `{keep_current}`)",
         request=s.RevokeAllIn,
-        responses={200: s.RevokeAllOut, **error_responses(DependencyUnavailable, validation=True)},
+        parameters=[STEP_UP_HEADER],
+        responses={200: s.RevokeAllOut, **error_responses(StepUpRequired, DependencyUnavailable, validation=True)},
     )
     def post(self, request: Request) -> Response:
         data = s.RevokeAllIn(data=request.data)
         data.is_valid(raise_exception=True)
+        require_step_up(
+            request,
+            action=StepUpAction.SESSIONS_REVOKE,
+            params={"keep_current": data.validated_data["keep_current"]},
+        )
         keep = access_claims(request).session_id if data.validated_data["keep_current"] else None
         user = authenticated_user(request)
         return Response({"revoked": services.session_revoke_all(user=user, except_session_id=keep)})

@@ -6,7 +6,7 @@ One module per sub-domain; the public functions are re-exported here, so callers
 tokens, the revocation cache) are the building blocks the sub-domains share.
 """
 
-from apps.identity.services.ceremonies import authentication_options
+from apps.identity.services.ceremonies import authentication_options, ceremony_consume, ceremony_start
 from apps.identity.services.devices import (
     device_add_begin,
     device_add_complete,
@@ -30,6 +30,7 @@ from apps.identity.services.step_up import (
     StepUpAction,
     StepUpGrant,
     params_canonical,
+    step_up_confirm,
     step_up_consume,
     step_up_options,
     step_up_required,
@@ -42,6 +43,8 @@ __all__ = [
     "StepUpAction",
     "StepUpGrant",
     "authentication_options",
+    "ceremony_consume",
+    "ceremony_start",
     "device_add_begin",
     "device_add_complete",
     "device_rename",
@@ -59,6 +62,7 @@ __all__ = [
     "session_revoke",
     "session_revoke_all",
     "session_touch",
+    "step_up_confirm",
     "step_up_consume",
     "step_up_options",
     "step_up_required",

@@ -80,9 +80,10 @@ def sessions_end(*, session_ids: list[uuid.UUID], reason: str, actor: User | Non
             subject=session,
             new_values={"reason": reason},
         )
-    # Publish before returning, not on commit: a revocation must not wait for the caller's transaction.
-    for sid in session_ids:
-        tokens.session_revocation_publish(sid)
+    # Published after commit: a revocation must not depend on Redis (publishing inside the transaction rolled the
+    # database revocation back when Redis was down), and the row, which every token check reads, is the truth.
+    ids = [str(sid) for sid in session_ids]
+    transaction.on_commit(lambda: tokens.session_revocations_publish(session_ids=ids), robust=True)
 
 
 def device_sessions_end(*, device: Passkey, reason: str, actor: User | None) -> int:

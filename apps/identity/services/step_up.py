@@ -120,6 +120,29 @@ def step_up_options(
     return {"ceremony_id": ceremony_id, "public_key": options}
 
 
+def step_up_confirm(
+    *, user: User, session_id: uuid.UUID, action: str, challenge: bytes, credential: dict[str, Any]
+) -> Passkey:
+    """The step-up's core: a user-verified assertion over `challenge` by an active passkey; the session's
+    `auth_time` becomes now and the confirmation is audited. `step_up_verify` derives the challenge from the
+    action and its parameters; an action whose parameters are themselves what the passkey must sign (a device
+    revoke signs its on-chain removals: paymaster's revocation) passes that commitment as the challenge and
+    acts at once instead of issuing a grant."""
+    passkey = passkey_assertion_verify(user=user, credential=credential, challenge=challenge)
+    with transaction.atomic():
+        session = Session.objects.select_for_update().get(pk=session_id, user=user)
+        session.authenticated_at = timezone.now()
+        session.authenticated_by = passkey
+        session.save(update_fields=["authenticated_at", "authenticated_by"])
+        audit_record(
+            event_type=IdentityAuditEvent.STEP_UP_VERIFIED,
+            actor=user,
+            subject=session,
+            new_values={"action": _action_checked(action), "device": str(passkey.id)},
+        )
+    return passkey
+
+
 def _grant_key(token: str) -> str:
     return "step-up-grant:" + hashlib.sha256(token.encode()).hexdigest()
 
@@ -139,20 +162,10 @@ def step_up_verify(*, user: User, session_id: uuid.UUID, ceremony_id: str, crede
     )
     if expected != pending.challenge:
         raise ChallengeInvalid()
-    passkey = passkey_assertion_verify(user=user, credential=credential, challenge=pending.challenge)
-    now = timezone.now()
-    expires_at = now + timedelta(seconds=settings.STEP_UP_TTL_SECONDS)
-    with transaction.atomic():
-        session = Session.objects.select_for_update().get(pk=session_id, user=user)
-        session.authenticated_at = now
-        session.authenticated_by = passkey
-        session.save(update_fields=["authenticated_at", "authenticated_by"])
-        audit_record(
-            event_type=IdentityAuditEvent.STEP_UP_VERIFIED,
-            actor=user,
-            subject=session,
-            new_values={"action": bound["action"], "device": str(passkey.id)},
-        )
+    passkey = step_up_confirm(
+        user=user, session_id=session_id, action=bound["action"], challenge=pending.challenge, credential=credential
+    )
+    expires_at = timezone.now() + timedelta(seconds=settings.STEP_UP_TTL_SECONDS)
     token = GRANT_PREFIX + secrets.token_urlsafe(32)
     record = {
         "user_id": str(user.id),

@@ -8,7 +8,9 @@ keyring is cached in-process briefly and re-read when a token names a kid anothe
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -24,6 +26,8 @@ from django.core.exceptions import ImproperlyConfigured
 from apps.identity.errors import TokenExpired, TokenInvalid
 from lykos.errors import DependencyUnavailable
 from lykos.keyring import Keyring
+
+logger = logging.getLogger(__name__)
 
 KEYRING_SECRET = "jwt-signing-keys"
 ALGORITHM = "ES256"
@@ -163,6 +167,33 @@ def session_revocation_publish(session_id: uuid.UUID | str) -> None:
         cache.set(_revoked_key(session_id), 1, timeout=settings.ACCESS_TOKEN_TTL_SECONDS + 60)
     except Exception as exc:  # a revocation we cannot publish must not pass silently
         raise DependencyUnavailable("Could not publish the revocation.", details={"dependency": "redis"}) from exc
+
+
+PUBLISH_ATTEMPTS = 3
+PUBLISH_BACKOFF_SECONDS = 0.1
+PUBLISH_RETRY_COUNTDOWN_SECONDS = 2
+
+
+def session_revocations_publish(*, session_ids: list[str]) -> None:
+    """Publish committed revocations, retrying: a few quick attempts here, then a Celery task that retries with
+    backoff. Until it lands, servers still refuse the tokens, from the session row they read on every request."""
+    pending = list(session_ids)
+    for attempt in range(PUBLISH_ATTEMPTS):
+        try:
+            while pending:
+                session_revocation_publish(pending[0])
+                pending.pop(0)
+            return
+        except DependencyUnavailable:
+            if attempt + 1 < PUBLISH_ATTEMPTS:
+                time.sleep(PUBLISH_BACKOFF_SECONDS * 3**attempt)
+    logger.warning("revocations not published; retrying in the background", extra={"sessions": len(pending)})
+    from apps.identity.tasks import publish_session_revocations_task
+
+    try:
+        publish_session_revocations_task.apply_async(args=(pending,), countdown=PUBLISH_RETRY_COUNTDOWN_SECONDS)
+    except Exception:  # the broker is down too: the database still refuses the tokens
+        logger.exception("revocations not published and not queued", extra={"sessions": len(pending)})
 
 
 def session_revocation_cached(session_id: uuid.UUID | str) -> bool:

@@ -87,3 +87,42 @@ class PreparedOut(TransactionOut):
 
     def get_sponsorship_refusals(self, obj: Transaction) -> list[dict[str, str]]:
         return getattr(obj, "sponsorship_refusals", [])
+
+
+class RevokeOptionsOut(serializers.Serializer[dict[str, Any]]):
+    ceremony_id = serializers.CharField(help_text="Send it back with the assertion; single use, short-lived.")
+    public_key = serializers.DictField(
+        help_text="Options for navigator.credentials.get. The challenge is the Merkle root of `user_op_hashes`: "
+        "one assertion authorises the revoke and signs the removal on every chain."
+    )
+    chains = serializers.ListField(child=serializers.IntegerField(), help_text="Chains whose removal it signs.")
+    user_op_hashes = serializers.ListField(child=serializers.CharField(), help_text="The removals, one per chain.")
+
+
+class RevokeIn(serializers.Serializer[None]):
+    ceremony_id = serializers.CharField(max_length=64)
+    credential = CredentialField(help_text="The revoking device's assertion over the challenge of revoke/options")
+
+
+class _RemovalOut(serializers.ModelSerializer[Transaction]):
+    chain_id = serializers.IntegerField(source="chain.chain_id")
+
+    class Meta:
+        model = Transaction
+        fields = ["id", "chain_id", "status", "user_op_hash", "tx_hash", "submit_attempts"]
+
+
+class RevocationOut(serializers.Serializer[services.RevocationStatus]):
+    device_id = serializers.UUIDField(source="device.id")
+    status = serializers.ChoiceField(
+        choices=["active", "flagged", "revoking", "revoked"],
+        help_text="revoking: revoked here, still an owner on some chain (`chains_pending`); revoked: on none.",
+    )
+    chains_pending = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Chains whose account still lists the device as an owner."
+    )
+    needs_signature = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="Pending chains whose signed removal can no longer land: revoke again to sign a new one.",
+    )
+    transactions = _RemovalOut(many=True, help_text="The newest removal operation per pending chain.")

@@ -13,21 +13,33 @@ from rest_framework.views import APIView
 
 from apps.chain import values
 from apps.chain.errors import InvalidAddress, InvalidAmount, InvalidCalldata
-from apps.identity.errors import PASSKEY_ASSERTION_ERRORS
+from apps.identity.errors import PASSKEY_ASSERTION_ERRORS, ChallengeInvalid, LastDevice
 from apps.identity.requests import access_claims, authenticated_user
 from apps.identity.selectors import device_get
 from apps.paymaster import selectors, services
-from apps.paymaster.api.serializers import OwnerChangeIn, PreparedOut, PrepareIn, SignIn, TransactionOut
+from apps.paymaster.api.serializers import (
+    OwnerChangeIn,
+    PreparedOut,
+    PrepareIn,
+    RevocationOut,
+    RevokeIn,
+    RevokeOptionsOut,
+    SignIn,
+    TransactionOut,
+)
 from apps.paymaster.errors import (
     PREPARE_ERRORS,
     DeviceNotAccountOwner,
+    DeviceNotAddable,
+    NoOwnerDevice,
     PrepareExpired,
+    RevocationInFlight,
     TransactionNotSignable,
 )
 from apps.paymaster.models import Transaction
 from apps.security.errors import AccountFrozen
 from lykos.api import error_responses
-from lykos.errors import InvalidRequest, NotFound
+from lykos.errors import DependencyUnavailable, InvalidRequest, NotFound
 from lykos.idempotency import IdempotencyInProgress, IdempotencyKeyReused, idempotent
 
 
@@ -143,7 +155,7 @@ class DeviceOwnerChangeView(APIView):
         request=OwnerChangeIn,
         responses={
             201: PreparedOut,
-            **error_responses(*PREPARE_ERRORS, validation=True),
+            **error_responses(*PREPARE_ERRORS, DeviceNotAddable, validation=True),
         },
     )
     def post(self, request: Request, device_id: uuid.UUID) -> Response:
@@ -160,3 +172,70 @@ class DeviceOwnerChangeView(APIView):
             add=data.validated_data["action"] == "add",
         )
         return Response(PreparedOut(tx).data, status=status.HTTP_201_CREATED)
+
+
+class DeviceRevokeOptionsView(APIView):
+    throttle_scope = "auth"
+
+    @extend_schema(
+        tags=["devices"],
+        summary="Start revoking a passkey: prepare its on-chain removal everywhere, one ceremony signs them all",
+        request=None,
+        responses={
+            201: RevokeOptionsOut,
+            **error_responses(*PREPARE_ERRORS, LastDevice, NoOwnerDevice, RevocationInFlight),
+        },
+    )
+    def post(self, request: Request, device_id: uuid.UUID) -> Response:
+        options = services.device_revocation_begin(
+            user=authenticated_user(request), session_id=access_claims(request).session_id, device_id=device_id
+        )
+        return Response(RevokeOptionsOut(options).data, status=status.HTTP_201_CREATED)
+
+
+class DeviceRevokeView(APIView):
+    throttle_scope = "auth"
+
+    @extend_schema(
+        tags=["devices"],
+        summary="Revoke a passkey with one assertion: it ends the device's sessions and signs its on-chain removal",
+        request=RevokeIn,
+        responses={
+            200: RevocationOut,
+            **error_responses(
+                ChallengeInvalid,
+                *PASSKEY_ASSERTION_ERRORS,
+                NotFound,
+                LastDevice,
+                TransactionNotSignable,
+                PrepareExpired,
+                DeviceNotAccountOwner,
+                DependencyUnavailable,
+                validation=True,
+            ),
+        },
+    )
+    def post(self, request: Request, device_id: uuid.UUID) -> Response:
+        data = RevokeIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        revocation = services.device_revocation_complete(
+            user=authenticated_user(request),
+            session_id=access_claims(request).session_id,
+            device_id=device_id,
+            ceremony_id=data.validated_data["ceremony_id"],
+            credential=data.validated_data["credential"],
+        )
+        return Response(RevocationOut(revocation).data)
+
+
+class DeviceRevocationView(APIView):
+    @extend_schema(
+        tags=["devices"],
+        summary="Where a passkey's revocation stands: which chains still list it as an owner",
+        responses={200: RevocationOut, **error_responses(NotFound)},
+    )
+    def get(self, request: Request, device_id: uuid.UUID) -> Response:
+        device = device_get(user=authenticated_user(request), device_id=device_id)
+        if device is None:
+            raise NotFound("No such device.")
+        return Response(RevocationOut(services.device_revocation_status(device=device)).data)

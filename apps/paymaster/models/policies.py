@@ -20,8 +20,16 @@ class SponsorshipPolicy(models.Model):
         WEEK = "week"
         MONTH = "month"
 
+    class Kind(models.TextChoices):
+        # What users ask for (transfers, calls) and outside ERC-7677 clients.
+        GENERAL = "general", "Users' own operations"
+        # Device owner changes the system prepares (removing a revoked passkey on-chain): only policies of this
+        # kind pay for them and they pay for nothing else, so no user budget can starve a revocation.
+        OWNER_CHANGES = "owner_changes", "Device owner changes (system)"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.GENERAL, db_index=True)
     enabled = models.BooleanField(default=True)
     priority = models.IntegerField(default=100, help_text="Lower is tried first.")
     chain = models.ForeignKey("chain.Chain", null=True, blank=True, on_delete=models.CASCADE, help_text="Empty: all")

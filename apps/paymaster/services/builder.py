@@ -45,16 +45,22 @@ def build_user_operation(
     node: NodeClient,
     bundler: BundlerClient,
     min_nonce: int = 0,
+    signature_proof_depth: int = 0,
 ) -> UserOperation:
     """An unsigned operation with estimated gas. `sponsored_shape` adds the paymaster with a stub signature, so
-    the estimate covers the paymaster's validation; the real paymaster signature is added after the decision."""
+    the estimate covers the paymaster's validation; the real paymaster signature is added after the decision.
+    `signature_proof_depth` > 0: the op will carry a multi-operation signature with a proof that deep (its bytes
+    cost pre-verification gas, so the dummy has them too)."""
     deployed = account.deployed or node.is_deployed(account.address)
     op = UserOperation(
         sender=account.address,
         # Operations already signed but not yet on-chain hold the nonces below `min_nonce`.
         nonce=max(node.entry_point_nonce(entry_point=chain.entry_point, sender=account.address), min_nonce),
         call_data=userops.encode_execute(calls),
-        signature=userops.dummy_account_signature(signer=signer, origin=settings.WEBAUTHN_ORIGINS[0]),
+        signature=userops.encode_multi_op_signature(
+            proof=[bytes(32)] * signature_proof_depth,
+            account_signature=userops.dummy_account_signature(signer=signer, origin=settings.WEBAUTHN_ORIGINS[0]),
+        ),
     )
     if not deployed:
         op = op.replace(

@@ -8,6 +8,7 @@ on-chain; our mirror of the owners changes only when the receipt says it landed.
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import TYPE_CHECKING
 
 from apps.chain import userops
@@ -15,6 +16,7 @@ from apps.chain.selectors import account_list
 from apps.chain.services import account_owner_apply
 from apps.chain.userops import Call
 from apps.identity.selectors import device_active_by_ids
+from apps.paymaster.errors import DeviceNotAddable
 from apps.paymaster.models import Transaction
 from apps.paymaster.services.prepare import chain_account_get, transaction_prepare
 
@@ -28,7 +30,10 @@ _OWNER_PURPOSES = (Transaction.Purpose.OWNER_ADD, Transaction.Purpose.OWNER_REMO
 
 def device_owner_change_prepare(*, user: User, device: Passkey, chain_id: int, add: bool) -> Transaction:
     """Prepare the account operation that adds (or removes) `device`'s key as an owner on one chain, to be signed
-    by the oldest active device that owns the account already."""
+    by the oldest active device that owns the account already. Only an active passkey may become an owner: a
+    revoked one stays revoked, a flagged one (a possible clone) is locked until staff review it."""
+    if add and device.status != "active":
+        raise DeviceNotAddable(details={"status": device.status})
     _, account = chain_account_get(user=user, chain_id=chain_id)
     x, y = device.public_key_xy
     function = "addOwner" if add else "removeOwner"
@@ -54,10 +59,21 @@ def device_owner_changes_prepare(*, passkey: Passkey, added: bool) -> None:
         is_owner = str(passkey.id) in {str(o) for o in account.owners}
         if added == is_owner:
             continue  # nothing to change on this chain
+        if not added and _removal_in_flight(account_id=account.pk, device=passkey):
+            continue  # the revocation ceremony signed it already (services.revocation)
         try:
             device_owner_change_prepare(user=passkey.user, device=passkey, chain_id=account.chain_id, add=added)
         except Exception:  # the client can prepare it again through the API; never fail the device change
             logger.exception("owner change not prepared", extra={"chain_id": account.chain_id})
+
+
+def _removal_in_flight(*, account_id: uuid.UUID, device: Passkey) -> bool:
+    return Transaction.objects.filter(
+        account_id=account_id,
+        subject_device=device,
+        purpose=Transaction.Purpose.OWNER_REMOVE,
+        status__in=(Transaction.Status.SIGNED, Transaction.Status.SUBMITTED),
+    ).exists()
 
 
 def owner_change_landed(*, tx: Transaction) -> None:

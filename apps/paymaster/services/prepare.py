@@ -24,7 +24,14 @@ from apps.chain.services import account_lock
 from apps.chain.userops import Call, UserOperation
 from apps.identity.selectors import device_active_by_ids, device_active_list, session_with_device
 from apps.paymaster.audit import PaymasterAuditEvent
-from apps.paymaster.errors import InsufficientFunds, NoAccount, RiskBlocked, SponsorshipChanged, SponsorshipRefused
+from apps.paymaster.errors import (
+    InsufficientFunds,
+    NoAccount,
+    NoActiveDevice,
+    RiskBlocked,
+    SponsorshipChanged,
+    SponsorshipRefused,
+)
 from apps.paymaster.models import SponsorshipLedgerEntry, SponsorshipPolicy, Transaction
 from apps.paymaster.services.builder import build_user_operation, owner_signer_bytes, user_op_hash_hex
 from apps.paymaster.services.closing import transaction_expire
@@ -37,7 +44,7 @@ from apps.paymaster.services.sponsorship import (
 )
 from apps.security import services as security
 from lykos.audit.services import audit_record
-from lykos.errors import InvalidRequest, NotFound
+from lykos.errors import InvalidRequest
 
 if TYPE_CHECKING:
     from apps.chain.models import Account, Chain
@@ -67,6 +74,7 @@ class _Sponsorship:
 
     request: SponsorshipRequest
     refusals: list[dict[str, str]]
+    policies: list[SponsorshipPolicy]
 
 
 def chain_account_get(*, user: User, chain_id: int) -> tuple[Chain, Account]:
@@ -90,17 +98,29 @@ def transaction_prepare(
     purpose: str = Transaction.Purpose.USER,
     subject_device: Passkey | None = None,
     calls: list[Call] | None = None,
+    validity_seconds: int | None = None,
+    signature_proof_depth: int = 0,
     session_id: uuid.UUID | None = None,
 ) -> Transaction:
     """Build, scan and (when a policy pays) sponsor one operation; the result waits for the passkey signature.
 
     `sponsorship` is "preferred" (a policy pays when one covers the op), "required" (refuse otherwise) or "none".
-    `calls` skips intent validation for operations the app builds itself (owner changes). `session_id` is the
-    identity session asking (the access token's): the scan weighs who acts, not only what the call does.
+    `calls` skips intent validation for operations the app builds itself (owner changes). `validity_seconds`
+    (default: the prepare TTL) is how long the op and its paymaster signature stay valid; `signature_proof_depth`
+    sizes the estimate for a multi-operation signature (services.revocation). `session_id` is the identity session
+    asking (the access token's): the scan weighs who acts, not only what the call does.
     """
     if calls is None:
         calls, intent = intent_calls(intent)
-    draft = _build(user=user, chain_id=chain_id, calls=calls, sponsorship=sponsorship, device_id=device_id)
+    draft = _build(
+        user=user,
+        chain_id=chain_id,
+        calls=calls,
+        sponsorship=sponsorship,
+        device_id=device_id,
+        purpose=purpose,
+        signature_proof_depth=signature_proof_depth,
+    )
     session = session_with_device(session_id=session_id)
     verdict = _scan(user=user, draft=draft, session=session if session and session.user_id == user.pk else None)
     draft, offer = _sponsor(user=user, draft=draft, verdict=verdict, sponsorship=sponsorship, purpose=purpose)
@@ -114,17 +134,29 @@ def transaction_prepare(
         intent=intent,
         purpose=purpose,
         subject_device=subject_device,
+        validity_seconds=validity_seconds or settings.TRANSACTION_PREPARE_TTL_SECONDS,
     )
 
 
 # --- the steps ------------------------------------------------------------------------------------------
 
 
-def _build(*, user: User, chain_id: int, calls: list[Call], sponsorship: str, device_id: uuid.UUID | None) -> _Draft:
+def _build(
+    *,
+    user: User,
+    chain_id: int,
+    calls: list[Call],
+    sponsorship: str,
+    device_id: uuid.UUID | None,
+    purpose: str,
+    signature_proof_depth: int,
+) -> _Draft:
     """An estimated operation in the sponsored shape whenever the chain has a paymaster and the client allows it:
-    the estimate must cover the paymaster's validation, and a frozen account is refused before any network work."""
+    the estimate must cover the paymaster's validation, and a frozen account is refused before any network work,
+    except the removal of a revoked device: a freeze must never keep a stolen passkey an owner."""
     chain, account = chain_account_get(user=user, chain_id=chain_id)
-    security.ensure_not_frozen(user=user)
+    if purpose != Transaction.Purpose.OWNER_REMOVE:
+        security.ensure_not_frozen(user=user)
     node, bundler = get_node_client(chain), get_bundler_client(chain)
     device = _signing_device(user, device_id)
     signer = owner_signer_bytes(chain=chain, passkey=device)
@@ -140,6 +172,7 @@ def _build(*, user: User, chain_id: int, calls: list[Call], sponsorship: str, de
         node=node,
         bundler=bundler,
         min_nonce=_next_free_nonce(account),
+        signature_proof_depth=signature_proof_depth,
     )
     op = build(sponsored_shape=use_paymaster)
     return _Draft(chain=chain, account=account, calls=calls, node=node, op=op, rebuild=build, device=device)
@@ -162,6 +195,16 @@ def _scan(*, user: User, draft: _Draft, session: Session | None) -> Verdict:
     return verdict
 
 
+def _policies_for(purpose: str) -> list[SponsorshipPolicy]:
+    """The policies that may pay, in order. The system's owner-change policies pay only for removing a revoked
+    device and are tried first for it, so no user budget can starve a revocation; users' policies come after."""
+    enabled = SponsorshipPolicy.objects.filter(enabled=True)
+    general = list(enabled.filter(kind=SponsorshipPolicy.Kind.GENERAL))
+    if purpose == Transaction.Purpose.OWNER_REMOVE:
+        return list(enabled.filter(kind=SponsorshipPolicy.Kind.OWNER_CHANGES)) + general
+    return general
+
+
 def _sponsor(
     *, user: User, draft: _Draft, verdict: Verdict, sponsorship: str, purpose: str
 ) -> tuple[_Draft, _Sponsorship]:
@@ -179,16 +222,17 @@ def _sponsor(
         risk_action=verdict.action,
         risk_kinds=frozenset(verdict.kinds) if purpose == Transaction.Purpose.USER else frozenset(),
     )
+    policies = _policies_for(purpose)
     if not draft.op.paymaster:
-        return draft, _Sponsorship(request=request, refusals=[])
-    decision = sponsorship_evaluate(request=request)
+        return draft, _Sponsorship(request=request, refusals=[], policies=policies)
+    decision = sponsorship_evaluate(request=request, policies=policies)
     if not decision.sponsored:
         if decision.rule:
             security.sponsorship_refusal_record(user=user, rule=decision.rule)
         if sponsorship == "required":
             raise SponsorshipRefused(details={"rule": decision.rule, "refusals": decision.refusals})
         draft = replace(draft, op=draft.rebuild(sponsored_shape=False))
-    return draft, _Sponsorship(request=request, refusals=decision.refusals)
+    return draft, _Sponsorship(request=request, refusals=decision.refusals, policies=policies)
 
 
 def _check_funds(draft: _Draft) -> None:
@@ -228,12 +272,13 @@ def _persist(
     intent: dict[str, Any],
     purpose: str,
     subject_device: Passkey | None,
+    validity_seconds: int,
 ) -> Transaction:
     """Store the operation under the account's row lock: an identical waiting op is answered again, older
     unsigned ones holding the nonce are superseded, and a sponsored op reserves its budget and gets its paymaster
     signature (part of the hash) before the row is written."""
     chain, account, op = draft.chain, draft.account, draft.op
-    expires_at = timezone.now() + timedelta(seconds=settings.TRANSACTION_PREPARE_TTL_SECONDS)
+    expires_at = timezone.now() + timedelta(seconds=validity_seconds)
     chain_now = draft.node.block_timestamp() if op.paymaster else 0  # read before the lock is taken
     with transaction.atomic():
         account_lock(account_id=account.pk)
@@ -257,7 +302,12 @@ def _persist(
         entry: SponsorshipLedgerEntry | None = None
         if op.paymaster:
             op, entry, tx.policy = _reserve_and_sign(
-                draft=draft, offer=offer, sponsorship=sponsorship, expires_at=expires_at, chain_now=chain_now
+                draft=draft,
+                offer=offer,
+                sponsorship=sponsorship,
+                expires_at=expires_at,
+                chain_now=chain_now,
+                validity_seconds=validity_seconds,
             )
             tx.sponsored = True
         tx.user_op, tx.user_op_hash = op.to_rpc(), user_op_hash_hex(op, chain=chain)
@@ -282,16 +332,22 @@ def _persist(
 
 
 def _reserve_and_sign(
-    *, draft: _Draft, offer: _Sponsorship, sponsorship: str, expires_at: datetime, chain_now: int
+    *,
+    draft: _Draft,
+    offer: _Sponsorship,
+    sponsorship: str,
+    expires_at: datetime,
+    chain_now: int,
+    validity_seconds: int,
 ) -> tuple[UserOperation, SponsorshipLedgerEntry, SponsorshipPolicy | None]:
     """Reserve the worst case under the policy's row lock, then sign paymasterData for the op."""
-    decision, entry = sponsorship_reserve(request=offer.request, valid_until=expires_at)
+    decision, entry = sponsorship_reserve(request=offer.request, valid_until=expires_at, policies=offer.policies)
     if entry is None:
         # The budget moved between evaluation and reservation (a concurrent request won it).
         if sponsorship == "required":
             raise SponsorshipRefused(details={"rule": decision.rule, "refusals": decision.refusals})
         raise SponsorshipChanged(details={"rule": decision.rule})
-    data = sponsorship_paymaster_data(draft.op, chain=draft.chain, chain_now=chain_now)
+    data = sponsorship_paymaster_data(draft.op, chain=draft.chain, chain_now=chain_now, ttl=validity_seconds)
     return draft.op.replace(paymaster_data=data), entry, decision.policy
 
 
@@ -304,7 +360,7 @@ def _signing_device(user: User, device_id: uuid.UUID | None) -> Passkey:
     device = device_active_by_ids(user=user, device_ids=[device_id]).first() if device_id else None
     device = device or device_active_list(user=user).first()
     if device is None:
-        raise NotFound("No active device.")
+        raise NoActiveDevice()
     return device
 
 

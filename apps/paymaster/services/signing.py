@@ -45,7 +45,7 @@ def transaction_signing_options(*, tx: Transaction) -> dict[str, Any]:
     )
 
 
-def _account_signature(*, tx: Transaction, passkey: Passkey, credential: dict[str, Any]) -> bytes:
+def account_signature(*, tx: Transaction, passkey: Passkey, credential: dict[str, Any]) -> bytes:
     """The account's signature: the passkey's ERC-7913 signer and its WebAuthn assertion, in the contract's layout."""
     response = credential["response"]
     r, s = decode_dss_signature(base64url_to_bytes(response["signature"]))
@@ -86,7 +86,7 @@ def transaction_sign(*, user: User, transaction_id: uuid.UUID, credential: dict[
             if str(passkey.id) not in _owner_ids(tx):
                 raise DeviceNotAccountOwner()
             op = UserOperation.from_rpc(tx.user_op).replace(
-                signature=_account_signature(tx=tx, passkey=passkey, credential=credential)
+                signature=account_signature(tx=tx, passkey=passkey, credential=credential)
             )
             tx.user_op = op.to_rpc()
             tx.status, tx.signed_at, tx.signed_by = Transaction.Status.SIGNED, timezone.now(), passkey

@@ -245,11 +245,11 @@ def sponsorship_release(*, user_op_hash: str, reason: str) -> SponsorshipLedgerE
     return entry
 
 
-def sponsorship_paymaster_data(op: UserOperation, *, chain: Chain, chain_now: int) -> bytes:
-    """The paymaster's signature over a reserved op, valid for the prepare TTL. The window is checked against
-    the chain's clock (`chain_now`, a block timestamp), not ours; starting a minute early keeps the op valid in
-    whichever block first checks it."""
-    ttl = settings.TRANSACTION_PREPARE_TTL_SECONDS
+def sponsorship_paymaster_data(op: UserOperation, *, chain: Chain, chain_now: int, ttl: int | None = None) -> bytes:
+    """The paymaster's signature over a reserved op, valid for `ttl` (default: the prepare TTL). The window is
+    checked against the chain's clock (`chain_now`, a block timestamp), not ours; starting a minute early keeps
+    the op valid in whichever block first checks it."""
+    ttl = ttl or settings.TRANSACTION_PREPARE_TTL_SECONDS
     return paymaster_data.sign_paymaster_data(
         op,
         paymaster=chain.paymaster,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
@@ -16,8 +17,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.identity.browser_sessions import browser_session_login
-from apps.identity.errors import UsernameTaken
-from apps.identity.requests import access_claims, authenticated_user
+from apps.identity.errors import StepUpRequired, UsernameTaken
+from apps.identity.requests import STEP_UP_HEADER, access_claims, authenticated_user, require_step_up
+from apps.identity.services import StepUpAction
 from apps.social_profile import selectors
 from apps.social_profile.api import serializers as s
 from apps.social_profile.errors import (
@@ -156,6 +158,12 @@ class DocumentContentView(APIView):
         return response
 
 
+def _as_sent(request: Request, field: str) -> object:
+    """A body field as the client sent it, before the serializer trimmed or normalised it."""
+    data = request.data
+    return data.get(field) if isinstance(data, Mapping) else None
+
+
 class _OtpView(APIView):
     throttle_scope = "otp"
 
@@ -163,16 +171,20 @@ class _OtpView(APIView):
 class EmailStartView(_OtpView):
     @extend_schema(
         tags=["verification"],
-        summary="Send a code and a link to an email address",
+        summary="Send a code and a link to an email address (needs a `channel_change` step-up, params `{email}`)",
         request=s.EmailStartIn,
+        parameters=[STEP_UP_HEADER],
         responses={
             201: s.ChallengeOut,
-            **error_responses(ChannelTaken, DependencyUnavailable, validation=True, throttled=True),
+            **error_responses(StepUpRequired, ChannelTaken, DependencyUnavailable, validation=True, throttled=True),
         },
     )
     def post(self, request: Request) -> Response:
         data = s.EmailStartIn(data=request.data)
         data.is_valid(raise_exception=True)
+        # Adding or changing a verified channel moves where alerts and recovery codes go: a step-up first, bound
+        # to the value exactly as the client sent it (it cannot know how we normalise it).
+        require_step_up(request, action=StepUpAction.CHANNEL_CHANGE, params={"email": _as_sent(request, "email")})
         challenge = verification_services.verification_start(
             user=authenticated_user(request), kind="email", value=data.validated_data["email"]
         )
@@ -182,16 +194,20 @@ class EmailStartView(_OtpView):
 class PhoneStartView(_OtpView):
     @extend_schema(
         tags=["verification"],
-        summary="Send a one-time code by SMS",
+        summary="Send a one-time code by SMS (needs a `channel_change` step-up, params `{phone}`)",
         request=s.PhoneStartIn,
+        parameters=[STEP_UP_HEADER],
         responses={
             201: s.ChallengeOut,
-            **error_responses(ChannelTaken, DependencyUnavailable, validation=True, throttled=True),
+            **error_responses(StepUpRequired, ChannelTaken, DependencyUnavailable, validation=True, throttled=True),
         },
     )
     def post(self, request: Request) -> Response:
         data = s.PhoneStartIn(data=request.data)
         data.is_valid(raise_exception=True)
+        # Adding or changing a verified channel moves where alerts and recovery codes go: a step-up first, bound
+        # to the value exactly as the client sent it (it cannot know how we normalise it).
+        require_step_up(request, action=StepUpAction.CHANNEL_CHANGE, params={"phone": _as_sent(request, "phone")})
         challenge = verification_services.verification_start(
             user=authenticated_user(request), kind="phone", value=data.validated_data["phone"]
         )
@@ -331,13 +347,16 @@ class ExportDetailView(APIView):
 class ExportDownloadView(APIView):
     @extend_schema(
         tags=["privacy"],
-        summary="Download an export's JSON archive (once)",
+        summary="Download an export's JSON archive (once; needs an `export` step-up, params `{export_id}`)",
+        parameters=[STEP_UP_HEADER],
         responses={
             (200, "application/json"): OpenApiResponse(description="The archive."),
-            **error_responses(NotFound, ExportNotReady, ExportGone),
+            **error_responses(StepUpRequired, NotFound, ExportNotReady, ExportGone),
         },
     )
     def get(self, request: Request, export_id: uuid.UUID) -> HttpResponse:
+        # The archive is everything we hold about the user: the data leaves here, so this is what is gated.
+        require_step_up(request, action=StepUpAction.EXPORT, params={"export_id": str(export_id)})
         archive = privacy_services.export_download(user=authenticated_user(request), export_id=export_id)
         response = HttpResponse(archive, content_type="application/json")
         response["Cache-Control"] = "no-store"

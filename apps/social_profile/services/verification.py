@@ -1,7 +1,8 @@
 """Verification of email, phone and identity, and the badges they yield.
 
 Codes are 6 digits, stored only as a keyed hash (HMAC under the blind-index pepper, salted with the code's
-id), single use, expiring, and limited in attempts; sending is limited per user, per IP and per destination.
+id), single use, expiring, and limited in attempts per code and per destination; sending is limited per user,
+per IP and per destination.
 """
 
 from __future__ import annotations
@@ -67,6 +68,11 @@ def contact_normalize(*, kind: str, value: str) -> str:
 
 def _index(kind: str, value: str) -> str:
     return blind_index(value, purpose=f"contact:{kind}")
+
+
+def _destination_key(channel: ContactChannel) -> str:
+    """The address's index under the newest pepper, whichever version the channel row is stored under."""
+    return blind_index_candidates(channel.value, purpose=f"contact:{channel.kind}")[-1]
 
 
 def _code_matches(code_id: uuid.UUID, code: str, stored: str) -> bool:
@@ -148,11 +154,21 @@ def _verify(challenge: VerificationCode, *, method: str) -> Badge:
 def verification_confirm(*, user: User, challenge_id: uuid.UUID, code: str) -> Badge:
     outcome: Badge | None = None
     with transaction.atomic():
-        challenge = VerificationCode.objects.select_for_update().filter(pk=challenge_id, channel__user=user).first()
+        challenge = (
+            VerificationCode.objects.select_for_update(of=("self",))
+            .select_related("channel")
+            .filter(pk=challenge_id, channel__user=user)
+            .first()
+        )
         if challenge is None or challenge.consumed_at is not None or challenge.expires_at <= timezone.now():
             raise VerificationInvalid()
         if challenge.attempts >= challenge.max_attempts:
             raise VerificationExhausted()
+        # Attempts per code and per account are not enough: many accounts, each with its own code for the same
+        # address, could guess at it in parallel. Every guess also counts against the destination (429 once
+        # spent, nothing written). The price: guesses at a victim's address can hold up the victim's own code
+        # for the rest of the window.
+        ratelimit_hit(scope="otp_destination", key=f"otp-guess:{_destination_key(challenge.channel)}")
         challenge.attempts += 1
         if _code_matches(challenge.id, (code or "").strip(), challenge.code_hash):
             outcome = _verify(challenge, method="code")

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('paymaster', '0003_evm_value_fields'),
+        ('paymaster', '0005_owner_changes_policy'),
     ]
 
     operations = [
