@@ -36,8 +36,12 @@ def device_active_by_ids(*, user: User, device_ids: Iterable[uuid.UUID | str]) -
 
 
 def device_added_since(*, user: User, since: datetime) -> Passkey | None:
-    """The user's newest passkey added at or after `since` that is not revoked (the risk rules' "new device")."""
-    recent = device_list(user=user).filter(created_at__gte=since).exclude(status=Passkey.Status.REVOKED)
+    """The user's newest passkey added to the account at or after `since` and not revoked (the risk rules' "new
+    device"). The account's first passkey (sign-up) was not added to anything: a scan judges it as the acting
+    device, by its own age."""
+    devices = device_list(user=user)
+    first = devices.values_list("pk", flat=True).first()
+    recent = devices.filter(created_at__gte=since).exclude(status=Passkey.Status.REVOKED).exclude(pk=first)
     return recent.order_by("-created_at").first()
 
 

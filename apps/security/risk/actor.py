@@ -56,7 +56,7 @@ def actor_warnings(ctx: RiskContext, *, count_velocity: bool = True) -> list[War
 
 
 def _new_device_warnings(ctx: RiskContext) -> list[Warning]:
-    """The acting device, or any other passkey of the user, added within SECURITY_NEW_DEVICE_SECONDS: a stolen
+    """The acting device, or another passkey added to the account, within SECURITY_NEW_DEVICE_SECONDS: a stolen
     session's first move is to add the attacker's passkey, and what follows may come from either device."""
     since = timezone.now() - timedelta(seconds=security_settings.NEW_DEVICE_SECONDS)
     if ctx.device is not None and ctx.device.created_at >= since:
