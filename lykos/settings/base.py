@@ -238,6 +238,8 @@ RATE_LIMITS = {
     "security_scan": env.str("RATE_LIMIT_SECURITY_SCAN", default="60/m"),
     # Refused bearer tokens per client IP; once spent, tokens are refused before they are even parsed.
     "token_invalid": env.str("RATE_LIMIT_TOKEN_INVALID", default="60/m"),
+    # Refused client credentials on /o/ per client IP (checked before the toolkit hashes a secret).
+    "oauth_client_invalid": env.str("RATE_LIMIT_OAUTH_CLIENT_INVALID", default="30/m"),
 }
 
 # How many reverse proxies in front of us append to X-Forwarded-For (0: use the socket address).

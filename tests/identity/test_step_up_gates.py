@@ -108,3 +108,23 @@ def test_grants_for_another_action_replayed_or_expired_are_refused(wallet, setti
     # And a fresh one does it.
     assert wallet.authed("delete", "/api/v1/me", step_up="erase").status_code == 200
     assert not User.objects.get().is_active
+
+
+def test_every_gated_operation_documents_the_header_and_the_refusal() -> None:
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    gated = {
+        ("/api/v1/devices/options", "post"),
+        ("/api/v1/devices/{device_id}", "delete"),
+        ("/api/v1/sessions/revoke-all", "post"),
+        ("/api/v1/me/export/{export_id}/download", "get"),
+        ("/api/v1/me", "delete"),
+        ("/api/v1/verification/email", "post"),
+        ("/api/v1/verification/phone", "post"),
+    }
+    for path, method in gated:
+        operation = schema["paths"][path][method]
+        headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+        assert "X-Step-Up" in headers, (path, method)
+        assert "`step_up_required`" in operation["responses"]["401"]["description"], (path, method)

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import importlib
 import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from apps.chain import contracts
 from apps.chain.errors import BundlerError
@@ -122,6 +124,19 @@ def test_revoking_b_from_a_removes_b_on_both_chains_in_one_ceremony(  # type: ig
     laptop_token = _laptop_session(wallet, laptop)
     assert wallet.authed("get", "/api/v1/me", token=laptop_token).status_code == 200
 
+    # No user budget can starve a revocation: the users' policy is spent, the system policy still pays.
+    SponsorshipPolicy.objects.filter(name="Users").update(global_budget_wei=0)
+    # A ceremony begun and abandoned: once its challenge is dead, the reconciler expires its removals.
+    abandoned = wallet.authed("post", f"/api/v1/devices/{laptop_device['id']}/revoke/options").json()
+    Transaction.objects.filter(user_op_hash__in=abandoned["user_op_hashes"]).update(
+        created_at=timezone.now() - timedelta(minutes=10)
+    )
+    owner_removals_reconcile()
+    assert set(
+        Transaction.objects.filter(user_op_hash__in=abandoned["user_op_hashes"]).values_list("status", flat=True)
+    ) == {"expired"}
+    assert Passkey.objects.get(pk=laptop_device["id"]).status == "active"
+
     options, revoked = _revoke(wallet, laptop_device["id"])
     assert revoked.status_code == 200, revoked.content
     assert sorted(options["chains"]) == sorted([sponsor_chain.chain_id, sponsor_chain_b.chain_id])
@@ -132,7 +147,9 @@ def test_revoking_b_from_a_removes_b_on_both_chains_in_one_ceremony(  # type: ig
 
     body = _wait_revoked(wallet, laptop_device["id"])
     assert body["chains_pending"] == [] and body["needs_signature"] == []
-    removals = Transaction.objects.filter(purpose="owner_remove", subject_device_id=laptop_device["id"])
+    removals = Transaction.objects.filter(purpose="owner_remove", subject_device_id=laptop_device["id"]).exclude(
+        status="expired"
+    )
     # One removal per chain, both signed by the phone and paid by the system policy, none by the users' one.
     assert {(t.chain_id, t.status, t.policy_id) for t in removals} == {
         (sponsor_chain.chain_id, "included", system_policy.pk),

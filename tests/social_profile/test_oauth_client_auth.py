@@ -108,3 +108,27 @@ def test_a_platform_cannot_introspect_another_platforms_token_whatever_it_sends(
 
     mine = ask(auth=(owner.client_id, owner.client_secret)).json()
     assert mine["active"] is True and mine["client_id"] == owner.client_id
+
+
+def test_guessing_client_secrets_from_one_ip_is_throttled_before_any_secret_is_checked(
+    make_platform, live_origin, settings
+) -> None:  # type: ignore[no-untyped-def]
+    settings.NUM_PROXIES = 1  # the client's address comes from X-Forwarded-For, so two clients can be told apart
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "oauth_client_invalid": "3/m"}
+    platform = make_platform()
+    refresh = {"grant_type": "refresh_token", "refresh_token": "x"}
+
+    def call(ip: str, secret: str) -> requests.Response:
+        return requests.post(
+            f"{live_origin}/o/token/",
+            data=refresh,
+            auth=(platform.client_id, secret),
+            headers={"X-Forwarded-For": ip},
+            timeout=10,
+        )
+
+    guesses = [call("203.0.113.9", secrets.token_urlsafe(8)).status_code for _ in range(4)]
+    assert guesses == [401, 401, 401, 429]
+    # Spent for that address, whatever it sends now; the platform itself, elsewhere, is not held up.
+    assert call("203.0.113.9", platform.client_secret).status_code == 429
+    assert call("198.51.100.7", platform.client_secret).status_code == 400  # authenticated; the grant is junk

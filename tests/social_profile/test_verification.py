@@ -223,7 +223,7 @@ def test_guesses_at_one_address_are_capped_across_accounts(make_wallet, settings
     for i in range(3):
         attacker = make_wallet()
         attacker.sign_up(f"guesser_{i}")
-        started = attacker.authed("post", "/api/v1/verification/phone", {"phone": victim}).json()
+        started = start(attacker, "phone", victim).json()
         for guess in ("000000", "111111"):
             response = attacker.authed(
                 "post", "/api/v1/verification/confirm", {"challenge_id": started["challenge_id"], "code": guess}

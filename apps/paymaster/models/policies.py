@@ -91,8 +91,10 @@ class SponsorshipLedgerEntry(models.Model):
     transaction = models.OneToOneField(
         "paymaster.Transaction", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entry"
     )
-    # Operations sponsored through the ERC-7677 API for outside clients are identified by their hash.
-    user_op_hash = Bytes32Field(unique=True, null=True, blank=True)
+    # Operations sponsored through the ERC-7677 API for outside clients are identified by their hash. Unique among
+    # live entries only: an op prepared again identically (same block time, so the same paymaster signature) after
+    # its first preparation expired has a released entry with the same hash.
+    user_op_hash = Bytes32Field(null=True, blank=True, db_index=True)
     api_key = models.ForeignKey("paymaster.PaymasterApiKey", null=True, blank=True, on_delete=models.PROTECT)
     # Where to look for the receipt of an outside client's operation (ours go through `transaction`).
     chain = models.ForeignKey("chain.Chain", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -110,6 +112,11 @@ class SponsorshipLedgerEntry(models.Model):
             models.Index(fields=["policy", "user", "created_at"]),
         ]
         constraints = [
+            models.UniqueConstraint(
+                fields=["user_op_hash"],
+                condition=~models.Q(status="released"),
+                name="paymaster_ledger_live_hash_unique",
+            ),
             models.CheckConstraint(condition=models.Q(reserved_wei__gte=0), name="paymaster_ledger_reserved_gte_0"),
             models.CheckConstraint(
                 condition=~models.Q(status="settled") | models.Q(settled_wei__isnull=False),

@@ -16,6 +16,7 @@ import logging
 import secrets
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -40,6 +41,7 @@ from apps.paymaster.errors import (
     TransactionNotSignable,
 )
 from apps.paymaster.models import Transaction
+from apps.paymaster.services.closing import transaction_expire
 from apps.paymaster.services.prepare import transaction_prepare
 from apps.paymaster.services.signing import account_signature
 from apps.paymaster.services.submission import transaction_submit, transaction_track
@@ -121,7 +123,7 @@ def _removal_prepare(*, user: User, device: Passkey, account: Account, proof_dep
     return transaction_prepare(
         user=user,
         chain_id=account.chain_id,
-        intent={"owner_change": {"device": str(device.id), "action": "removeOwner"}},
+        intent={"owner_change": {"device": str(device.id), "action": "removeOwner", "ceremony": CEREMONY}},
         calls=[call],
         purpose=Transaction.Purpose.OWNER_REMOVE,
         subject_device=device,
@@ -260,10 +262,11 @@ def owner_removals_reconcile() -> int:
     """Periodic: for every revoked device still listed on some chain, ask that chain's node whether the account
     still has the key; record the removal if not, else (re)send the stored signed removal. Idempotent: the
     account's nonce makes a removal land at most once however often it is sent. Returns the removals still open."""
+    _abandoned_expire()
     open_count = 0
     removals = (
         Transaction.objects.filter(purpose=Transaction.Purpose.OWNER_REMOVE, subject_device__status=_REVOKED)
-        .exclude(status=Transaction.Status.EXPIRED)
+        .exclude(status__in=[Transaction.Status.EXPIRED, Transaction.Status.INCLUDED])
         .select_related("chain", "account", "subject_device")
         .order_by("account_id", "subject_device_id", "-created_at")
     )
@@ -283,6 +286,20 @@ def owner_removals_reconcile() -> int:
             logger.warning("owner removal not reconciled: %s", exc, extra={"transaction_id": str(tx.id)})
             open_count += 1
     return open_count
+
+
+def _abandoned_expire() -> None:
+    """Removals prepared for a revocation ceremony that never finished: once the ceremony's challenge has expired
+    nothing can sign them, so they expire now (releasing any reservation) rather than at the end of their long
+    validity."""
+    cutoff = timezone.now() - timedelta(seconds=settings.WEBAUTHN_CHALLENGE_TTL_SECONDS + 60)
+    for tx_id in Transaction.objects.filter(
+        purpose=Transaction.Purpose.OWNER_REMOVE,
+        status=Transaction.Status.PREPARED,
+        created_at__lt=cutoff,
+        intent__owner_change__ceremony=CEREMONY,
+    ).values_list("id", flat=True):
+        transaction_expire(transaction_id=tx_id, reason="ceremony_abandoned")
 
 
 def _reconcile_one(*, tx: Transaction, device: Passkey) -> bool:

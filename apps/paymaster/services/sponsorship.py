@@ -210,8 +210,14 @@ def sponsorship_reserve(
 
 
 @transaction.atomic
+def _entry_for_update(user_op_hash: str) -> SponsorshipLedgerEntry | None:
+    """The live entry of an op hash (at most one), else the newest released one with that hash."""
+    entries = SponsorshipLedgerEntry.objects.select_for_update().filter(user_op_hash=user_op_hash)
+    return entries.exclude(status=SponsorshipLedgerEntry.Status.RELEASED).first() or entries.first()
+
+
 def sponsorship_settle(*, user_op_hash: str, actual_gas_cost_wei: int) -> SponsorshipLedgerEntry | None:
-    entry = SponsorshipLedgerEntry.objects.select_for_update().filter(user_op_hash=user_op_hash).first()
+    entry = _entry_for_update(user_op_hash)
     if entry is None or entry.status == SponsorshipLedgerEntry.Status.SETTLED:
         return entry
     old_status = entry.status
@@ -230,7 +236,7 @@ def sponsorship_settle(*, user_op_hash: str, actual_gas_cost_wei: int) -> Sponso
 
 @transaction.atomic
 def sponsorship_release(*, user_op_hash: str, reason: str) -> SponsorshipLedgerEntry | None:
-    entry = SponsorshipLedgerEntry.objects.select_for_update().filter(user_op_hash=user_op_hash).first()
+    entry = _entry_for_update(user_op_hash)
     if entry is None or entry.status != SponsorshipLedgerEntry.Status.RESERVED:
         return entry
     entry.status = SponsorshipLedgerEntry.Status.RELEASED

@@ -20,22 +20,31 @@ from dataclasses import dataclass
 from typing import Any
 
 from apps.social_profile.services import platforms as platform_services
+from lykos.ratelimit import ratelimit_check, ratelimit_hit
+
+#: Refused client credentials per client IP; once spent, the IP's calls are refused before the toolkit checks
+#: anything, so guessing secrets cannot make us run the (deliberately slow) secret hash for ever.
+REFUSED_SCOPE = "oauth_client_invalid"
 
 
 @dataclass
 class PlatformCall:
     endpoint: str
+    ip: str = ""
     #: The authenticated platform, once the validator admitted it; None while nobody proved who is calling.
     application: Any = None
+    refused: bool = False
 
 
 _current: ContextVar[PlatformCall | None] = ContextVar("lykos_platform_call", default=None)
 
 
 @contextmanager
-def platform_call(*, endpoint: str) -> Iterator[PlatformCall]:
-    """The span of one call to an OAuth endpoint: what `platform_admit` records into."""
-    call = PlatformCall(endpoint=endpoint)
+def platform_call(*, endpoint: str, ip: str) -> Iterator[PlatformCall]:
+    """The span of one call to an OAuth endpoint: what `platform_admit` records into. RateLimited when `ip`
+    already spent its budget of refused credentials."""
+    ratelimit_check(scope=REFUSED_SCOPE, key=f"ip:{ip}")
+    call = PlatformCall(endpoint=endpoint, ip=ip)
     token = _current.set(call)
     try:
         yield call
@@ -55,6 +64,15 @@ def platform_admit(*, application: Any) -> None:
     platform_services.platform_ratelimit_hit(application=application)
     call.application = application
     platform_services.platform_call_record(application=application, endpoint=call.endpoint)
+
+
+def platform_refused() -> None:
+    """The caller's credentials were refused: count it against its IP (once per call)."""
+    call = _current.get()
+    if call is None or call.refused or call.application is not None:
+        return
+    call.refused = True
+    ratelimit_hit(scope=REFUSED_SCOPE, key=f"ip:{call.ip}")
 
 
 def platform_calling() -> Any:

@@ -10,7 +10,7 @@ from django.db import transaction
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
 from apps.social_profile import selectors
-from apps.social_profile.oauth.calls import platform_admit
+from apps.social_profile.oauth.calls import platform_admit, platform_refused
 from apps.social_profile.oauth.claims import platform_claims, supported_claims
 from apps.social_profile.oauth.keys import oidc_keys_apply
 from apps.social_profile.services.platforms import (
@@ -33,9 +33,13 @@ class LykosOAuth2Validator(OAuth2Validator):
         authenticated: bool = super().authenticate_client(request, *args, **kwargs)
         if authenticated:
             platform_admit(application=request.client)
+        else:
+            platform_refused()
         return authenticated
 
     def validate_bearer_token(self, token: Any, scopes: Any, request: Any) -> bool:
+        """A refused bearer token is not counted against the IP: it costs one indexed lookup, and platforms send
+        expired ones in the normal course of things."""
         valid: bool = super().validate_bearer_token(token, scopes, request)
         if valid and request.client is not None:
             platform_admit(application=request.client)

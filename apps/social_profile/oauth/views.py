@@ -8,8 +8,11 @@ import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlparse
 
+from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import resolve_url
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider import views as dot_views
@@ -20,11 +23,13 @@ from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
 from apps.identity.browser_sessions import browser_session_identity
 from apps.identity.requests import authenticated_user
+from apps.identity.selectors import session_authentication, session_with_device
 from apps.social_profile.oauth.calls import platform_call, platform_calling
 from apps.social_profile.oauth.keys import oidc_keys_apply
 from apps.social_profile.oauth.subjects import pairwise_subject
 from apps.social_profile.services import platforms as platform_services
 from lykos.errors import LykosError, json_error_response
+from lykos.ratelimit import client_ip
 
 REQUIRED_SCOPES = {"openid"}
 
@@ -61,6 +66,8 @@ class ConsentView(dot_views.AuthorizationView):
             return self.error_response(
                 OAuthToolkitError(refusal, redirect_uri=credentials["redirect_uri"]), application
             )
+        if "login" not in prompt and self._authentication_too_old(request):
+            return self._login_again(request)
         if "consent" not in prompt and "login" not in prompt:
             remembered = platform_services.consent_remembered_scopes(
                 user=authenticated_user(request), application=application, requested=scopes
@@ -82,6 +89,33 @@ class ConsentView(dot_views.AuthorizationView):
             form_action = ["'self'", _origin(redirect_uri)]
             response._csp_update = {"form-action": form_action}  # type: ignore[attr-defined]  # read by django-csp
         return response
+
+    @staticmethod
+    def _authentication_too_old(request: HttpRequest) -> bool:
+        """OIDC Core 3.1.2.1 `max_age`: the user must authenticate again when their last authentication is older
+        (the id_token's `auth_time` says which authentication that was; a strict client checks it)."""
+        try:
+            max_age = int(request.GET.get("max_age", ""))
+        except ValueError:
+            return False  # absent or not a number: no requirement
+        if max_age < 0:
+            return False
+        session = session_with_device(session_id=browser_session_identity(request))
+        authenticated_at = (
+            session_authentication(session=session).auth_time
+            if session is not None
+            else authenticated_user(request).last_login
+        )
+        return authenticated_at is None or (timezone.now() - authenticated_at).total_seconds() > max_age
+
+    def _login_again(self, request: HttpRequest) -> HttpResponse:
+        """To the login page, then back here without `max_age` (the new login satisfies it; keeping it could loop
+        when the login itself takes longer than a small max_age)."""
+        query = request.GET.copy()
+        query.pop("max_age", None)
+        return redirect_to_login(
+            f"{request.path}?{query.urlencode()}", resolve_url(self.get_login_url()), self.get_redirect_field_name()
+        )
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context: dict[str, Any] = super().get_context_data(**kwargs)
@@ -133,11 +167,14 @@ class _MeteredMixin:
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         dispatch = super().dispatch  # type: ignore[misc]  # a mixin: the toolkit view after it in the MRO dispatches
-        with platform_call(endpoint=self.endpoint):
-            try:
+        if request.method == "OPTIONS":  # CORS preflight: nobody to authenticate
+            preflight: HttpResponse = dispatch(request, *args, **kwargs)
+            return preflight
+        try:
+            with platform_call(endpoint=self.endpoint, ip=client_ip(request)):
                 response: HttpResponse = dispatch(request, *args, **kwargs)
-            except LykosError as exc:
-                return _error(exc)
+        except LykosError as exc:
+            return _error(exc)
         return response
 
 

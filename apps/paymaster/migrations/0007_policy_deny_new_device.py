@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('paymaster', '0005_owner_changes_policy'),
+        ('paymaster', '0006_ledger_live_hash_unique'),
     ]
 
     operations = [
