@@ -41,6 +41,8 @@ def device_added_since(*, user: User, since: datetime) -> Passkey | None:
     device, by its own age."""
     devices = device_list(user=user)
     first = devices.values_list("pk", flat=True).first()
+    if first is None:
+        return None
     recent = devices.filter(created_at__gte=since).exclude(status=Passkey.Status.REVOKED).exclude(pk=first)
     return recent.order_by("-created_at").first()
 
