@@ -4,6 +4,10 @@ Each value gets its own AES-256-GCM data key, wrapped by the secrets provider's 
 the ciphertext (`lk1$<wrapped key>$<base64 nonce‖ciphertext>`). The associated data is `table|column|pk`,
 so a ciphertext copied into another row or column fails to decrypt instead of silently moving PII.
 
+A value that belongs to one person is wrapped by that person's own key instead (`lk2$<owner>$<wrapped key>$...`,
+the owner in the associated data too): erasure destroys that key in the secrets provider (crypto-shredding), so
+the value is gone from every backup and restored dump as well, not only from the live rows.
+
 Lookups by value go through a blind index: HMAC-SHA256 under a versioned pepper, never the value itself.
 """
 
@@ -22,9 +26,10 @@ from django.core.exceptions import FieldError
 from django.db import models
 from django.db.models.query_utils import DeferredAttribute
 
-from lykos.secrets import SecretsProvider, get_secrets_provider
+from lykos.secrets import OwnerKeyShredded, SecretsProvider, get_secrets_provider
 
 TOKEN_PREFIX = "lk1"
+OWNER_TOKEN_PREFIX = "lk2"
 # The field is generic the way Django's own fields are in django-stubs, so that `null=True` reads as `str | None`.
 _ST = TypeVar("_ST", contravariant=True)
 _GT = TypeVar("_GT", covariant=True)
@@ -35,50 +40,86 @@ class DecryptionError(Exception):
     """A ciphertext that does not decrypt in this place: tampered, moved, or its key is gone."""
 
 
+class ValueShredded(DecryptionError):
+    """The value's owner was erased and their key destroyed: nobody can read it any more."""
+
+
 @dataclass(frozen=True)
 class EncryptedToken:
-    """A stored ciphertext as it sits in the database column."""
+    """A stored ciphertext as it sits in the database column; `owner` is set when the owner's key wraps it."""
 
     wrapped_key: str
     sealed: bytes
+    owner: str | None = None
 
     @classmethod
     def parse(cls, raw: str) -> EncryptedToken:
         try:
-            prefix, wrapped_key, sealed = raw.split("$")
-            if prefix != TOKEN_PREFIX:
-                raise ValueError(prefix)
-            return cls(wrapped_key=wrapped_key, sealed=base64.b64decode(sealed, validate=True))
+            parts = raw.split("$")
+            if parts[0] == TOKEN_PREFIX and len(parts) == 3:
+                return cls(wrapped_key=parts[1], sealed=base64.b64decode(parts[2], validate=True))
+            if parts[0] == OWNER_TOKEN_PREFIX and len(parts) == 4 and parts[1]:
+                return cls(wrapped_key=parts[2], sealed=base64.b64decode(parts[3], validate=True), owner=parts[1])
+            raise ValueError(parts[0])
         except ValueError as exc:
             raise DecryptionError("Not an encrypted value.") from exc
 
     def serialize(self) -> str:
-        return f"{TOKEN_PREFIX}${self.wrapped_key}${base64.b64encode(self.sealed).decode()}"
+        sealed = base64.b64encode(self.sealed).decode()
+        if self.owner is not None:
+            return f"{OWNER_TOKEN_PREFIX}${self.owner}${self.wrapped_key}${sealed}"
+        return f"{TOKEN_PREFIX}${self.wrapped_key}${sealed}"
 
 
-def encrypt_bytes(plaintext: bytes, *, aad: bytes, provider: SecretsProvider | None = None) -> str:
+def _bound_aad(aad: bytes, owner: str | None) -> bytes:
+    # The owner named in the token is bound too: rewriting it to another person's id breaks decryption.
+    return aad if owner is None else aad + b"|owner:" + owner.encode()
+
+
+def encrypt_bytes(
+    plaintext: bytes, *, aad: bytes, owner: str | None = None, provider: SecretsProvider | None = None
+) -> str:
+    """Seal `plaintext`; with `owner` (a user id), under a data key wrapped by that owner's own key.
+    Raises ValueShredded for an owner already erased: nothing new is kept about them."""
     provider = provider or get_secrets_provider()
-    data_key = provider.generate_data_key()
+    try:
+        data_key = provider.generate_owner_data_key(owner) if owner else provider.generate_data_key()
+    except OwnerKeyShredded as exc:
+        raise ValueShredded(f"Owner {owner} was erased.") from exc
     nonce = pysecrets.token_bytes(12)
-    sealed = nonce + AESGCM(data_key.plaintext).encrypt(nonce, plaintext, aad)
-    return EncryptedToken(wrapped_key=data_key.wrapped, sealed=sealed).serialize()
+    sealed = nonce + AESGCM(data_key.plaintext).encrypt(nonce, plaintext, _bound_aad(aad, owner or None))
+    return EncryptedToken(wrapped_key=data_key.wrapped, sealed=sealed, owner=owner or None).serialize()
 
 
 def decrypt_bytes(token: str, *, aad: bytes, provider: SecretsProvider | None = None) -> bytes:
     provider = provider or get_secrets_provider()
     parsed = EncryptedToken.parse(token)
-    data_key = provider.unwrap_data_key(parsed.wrapped_key)
     try:
-        return AESGCM(data_key).decrypt(parsed.sealed[:12], parsed.sealed[12:], aad)
+        if parsed.owner is not None:
+            data_key = provider.unwrap_owner_data_key(parsed.owner, parsed.wrapped_key)
+        else:
+            data_key = provider.unwrap_data_key(parsed.wrapped_key)
+    except OwnerKeyShredded as exc:
+        raise ValueShredded(f"Owner {parsed.owner} was erased; the value is unreadable.") from exc
+    try:
+        return AESGCM(data_key).decrypt(parsed.sealed[:12], parsed.sealed[12:], _bound_aad(aad, parsed.owner))
     except InvalidTag as exc:
         raise DecryptionError("Ciphertext does not belong here or was tampered with.") from exc
 
 
 def rewrap_token(token: str, *, provider: SecretsProvider | None = None) -> str:
-    """Move a stored value's data key to the newest master-key version; the ciphertext itself is unchanged."""
+    """Move a stored value's data key to the newest master-key version; the ciphertext itself is unchanged.
+    Values wrapped by their owner's key are not under the master key and come back as they are."""
     provider = provider or get_secrets_provider()
     parsed = EncryptedToken.parse(token)
+    if parsed.owner is not None:
+        return token
     return EncryptedToken(wrapped_key=provider.rewrap_data_key(parsed.wrapped_key), sealed=parsed.sealed).serialize()
+
+
+def owner_key_shred(*, owner: str, provider: SecretsProvider | None = None) -> None:
+    """Destroy the owner's key: every value sealed for them, wherever a copy of it lives, becomes unreadable."""
+    (provider or get_secrets_provider()).shred_owner_key(str(owner))
 
 
 # --- model field ------------------------------------------------------------------------------------
@@ -108,9 +149,27 @@ class _EncryptedAttribute(DeferredAttribute):
 
 
 class EncryptedTextField(models.TextField[_ST, _GT]):
-    """Text encrypted at rest. Models using it need a primary key set before the first save (UUID default)."""
+    """Text encrypted at rest. Models using it need a primary key set before the first save (UUID default).
+
+    `owner` names the foreign key to the person the value belongs to (`"self"` on the user model): the value is
+    then sealed under that person's own key and erased with it (crypto-shredding).
+    """
 
     descriptor_class = _EncryptedAttribute
+
+    def __init__(self, *args: Any, owner: str | None = None, **kwargs: Any) -> None:
+        # Not part of deconstruct(): which key wraps a value is not schema, and old values keep reading.
+        self.owner = owner
+        super().__init__(*args, **kwargs)
+
+    def owner_id(self, instance: models.Model) -> str | None:
+        if self.owner is None:
+            return None
+        if self.owner == "self":
+            return str(instance.pk)
+        field = instance._meta.get_field(self.owner)
+        value = getattr(instance, field.attname if isinstance(field, models.Field) else self.owner)
+        return None if value is None else str(value)
 
     def associated_data(self, instance: models.Model) -> bytes:
         if instance.pk is None:
@@ -121,7 +180,11 @@ class EncryptedTextField(models.TextField[_ST, _GT]):
         value = model_instance.__dict__.get(self.attname)
         if value is None or isinstance(value, StoredCiphertext):
             return value
-        return StoredCiphertext(encrypt_bytes(str(value).encode(), aad=self.associated_data(model_instance)))
+        return StoredCiphertext(
+            encrypt_bytes(
+                str(value).encode(), aad=self.associated_data(model_instance), owner=self.owner_id(model_instance)
+            )
+        )
 
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> StoredCiphertext | None:
         return None if value is None else StoredCiphertext(value)

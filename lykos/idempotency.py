@@ -104,3 +104,8 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
 def idempotency_records_purge() -> int:
     """Forget answers older than the retention window (a retry a day later is a new request)."""
     return IdempotencyRecord.objects.filter(expires_at__lt=timezone.now()).delete()[0]
+
+
+def idempotency_records_forget(*, user_id: str) -> int:
+    """Erasure: a user's stored answers hold their data; they go before the retention window ends."""
+    return IdempotencyRecord.objects.filter(scope__startswith=f"{user_id}:").delete()[0]

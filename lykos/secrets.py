@@ -42,6 +42,19 @@ class SecretsError(Exception):
     """The provider refused an operation (bad ciphertext, unknown key, permission)."""
 
 
+class OwnerKeyShredded(SecretsError):
+    """The owner's key was destroyed (crypto-shredding at erasure): what it wrapped is gone for good."""
+
+
+_OWNER = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def _checked_owner(owner: str) -> str:
+    if not _OWNER.match(owner):
+        raise SecretsError(f"Not a valid key owner: {owner!r}.")
+    return owner
+
+
 class SecretsUnavailable(SecretsError, DependencyUnavailable):
     """The provider could not be reached: a request that needs it answers 503, a task retries.
 
@@ -109,6 +122,23 @@ class SecretsProvider(ABC):
     @abstractmethod
     def check(self) -> None:
         """Raise SecretsUnavailable unless the provider answers; used by /readyz."""
+
+    # Per-owner keys (crypto-shredding). An owner (a user id) has a key of its own, held by the provider and
+    # never by the application, that wraps the data keys of that owner's values. Shredding destroys it, so every
+    # copy of those values (backups, restored dumps) stays unreadable, and leaves a tombstone so that the key is
+    # never silently created again for the same owner.
+
+    @abstractmethod
+    def generate_owner_data_key(self, owner: str) -> DataKey:
+        """A fresh data key wrapped by the owner's key (created on first use). OwnerKeyShredded once shredded."""
+
+    @abstractmethod
+    def unwrap_owner_data_key(self, owner: str, wrapped: str) -> bytes:
+        """OwnerKeyShredded when the owner's key is gone."""
+
+    @abstractmethod
+    def shred_owner_key(self, owner: str) -> None:
+        """Destroy the owner's key for good. Idempotent; an owner that never had a key is tombstoned too."""
 
 
 class LocalSecretsProvider(SecretsProvider):
@@ -213,6 +243,49 @@ class LocalSecretsProvider(SecretsProvider):
             self._load()
         except OSError as exc:
             raise SecretsUnavailable(f"Local secrets file unreadable: {exc}") from exc
+
+    _OWNER_AAD = b"lykos-owner-data-key"
+
+    def _owner_key(self, owner: str, *, create: bool) -> AESGCM:
+        owner = _checked_owner(owner)
+
+        def get(state: LocalState) -> str:
+            if owner in state.setdefault("shredded_owners", {}):
+                raise OwnerKeyShredded(f"The key of owner {owner} was shredded.")
+            keys: dict[str, str] = state.setdefault("owner_keys", {})
+            if owner not in keys:
+                if not create:
+                    raise OwnerKeyShredded(f"Owner {owner} has no key.")
+                keys[owner] = base64.b64encode(AESGCM.generate_key(bit_length=256)).decode()
+            return keys[owner]
+
+        known = self._load().get("owner_keys", {}).get(owner)
+        if known is not None and owner not in self._load().get("shredded_owners", {}):
+            return AESGCM(base64.b64decode(known))
+        return AESGCM(base64.b64decode(self._update(get)))
+
+    def generate_owner_data_key(self, owner: str) -> DataKey:
+        data_key = AESGCM.generate_key(bit_length=256)
+        nonce = pysecrets.token_bytes(12)
+        sealed = self._owner_key(owner, create=True).encrypt(nonce, data_key, self._OWNER_AAD)
+        return DataKey(plaintext=data_key, wrapped="local:v1:" + base64.b64encode(nonce + sealed).decode())
+
+    def unwrap_owner_data_key(self, owner: str, wrapped: str) -> bytes:
+        key = self._owner_key(owner, create=False)
+        raw = base64.b64decode(wrapped.split(":", 2)[2])
+        try:
+            return key.decrypt(raw[:12], raw[12:], self._OWNER_AAD)
+        except InvalidTag as exc:
+            raise SecretsError("Wrapped data key does not decrypt under its owner's key.") from exc
+
+    def shred_owner_key(self, owner: str) -> None:
+        owner = _checked_owner(owner)
+
+        def shred(state: LocalState) -> None:
+            state.setdefault("owner_keys", {}).pop(owner, None)
+            state.setdefault("shredded_owners", {})[owner] = True
+
+        self._update(shred)
 
 
 class VaultSecretsProvider(SecretsProvider):
@@ -350,6 +423,85 @@ class VaultSecretsProvider(SecretsProvider):
         status = self._call(lambda: self.client.sys.read_health_status(method="GET"))
         if isinstance(status, dict) and status.get("sealed"):
             raise SecretsUnavailable("Vault is sealed.")
+
+    # Each owner's key is a Transit key of its own (`<transit key>-owner-<owner>`), created with deletion allowed;
+    # shredding deletes it. The tombstone is a KV secret, read only on the rare path where the key is missing.
+
+    def _owner_key_name(self, owner: str) -> str:
+        return f"{self.transit_key}-owner-{_checked_owner(owner)}"
+
+    def _tombstone(self, owner: str) -> str:
+        return f"shredded-owner-keys/{_checked_owner(owner)}"
+
+    def _transit_or_missing(self, fn: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
+        """Run a Transit call; None when the key does not exist (Transit answers 400 "key not found")."""
+        import hvac.exceptions
+
+        def call() -> dict[str, Any] | None:
+            try:
+                return fn()
+            except hvac.exceptions.InvalidRequest as exc:
+                if "not found" in str(exc):
+                    return None
+                raise
+
+        return self._call(call)
+
+    def generate_owner_data_key(self, owner: str) -> DataKey:
+        name = self._owner_key_name(owner)
+
+        def datakey() -> dict[str, Any]:
+            response: dict[str, Any] = self.client.secrets.transit.generate_data_key(
+                name=name, key_type="plaintext", mount_point=self.transit_mount
+            )
+            return response
+
+        response = self._transit_or_missing(datakey)
+        if response is None:
+            if self.read_secret(self._tombstone(owner)) is not None:
+                raise OwnerKeyShredded(f"The key of owner {owner} was shredded.")
+            self._call(
+                lambda: self.client.write_data(f"{self.transit_mount}/keys/{name}", data={"type": "aes256-gcm96"})
+            )
+            self._call(
+                lambda: self.client.write_data(
+                    f"{self.transit_mount}/keys/{name}/config", data={"deletion_allowed": True}
+                )
+            )
+            # An erasure that ran between the check and the creation must win: shred what was just created.
+            if self.read_secret(self._tombstone(owner)) is not None:
+                self.shred_owner_key(owner)
+                raise OwnerKeyShredded(f"The key of owner {owner} was shredded.")
+            response = self._call(datakey)
+        data: dict[str, str] = response["data"]
+        return DataKey(plaintext=base64.b64decode(data["plaintext"]), wrapped=data["ciphertext"])
+
+    def unwrap_owner_data_key(self, owner: str, wrapped: str) -> bytes:
+        name = self._owner_key_name(owner)
+        response = self._transit_or_missing(
+            lambda: self.client.secrets.transit.decrypt_data(
+                name=name, ciphertext=wrapped, mount_point=self.transit_mount
+            )
+        )
+        if response is None:
+            raise OwnerKeyShredded(f"The key of owner {owner} is gone.")
+        return base64.b64decode(response["data"]["plaintext"])
+
+    def shred_owner_key(self, owner: str) -> None:
+        name = self._owner_key_name(owner)
+        # Tombstone first: from here on nothing creates the key again, whatever happens to the deletion below.
+        self.write_secret(self._tombstone(owner), {"shredded": "true"})
+
+        def allow_deletion() -> dict[str, Any]:
+            self.client.write_data(f"{self.transit_mount}/keys/{name}/config", data={"deletion_allowed": True})
+            return {}
+
+        def delete() -> dict[str, Any]:
+            self.client.secrets.transit.delete_key(name=name, mount_point=self.transit_mount)
+            return {}
+
+        if self._transit_or_missing(allow_deletion) is not None:
+            self._transit_or_missing(delete)
 
 
 @lru_cache(maxsize=1)

@@ -34,6 +34,7 @@ urlpatterns = [
     path("signup", identity_pages.signup_page, name="signup-page"),
     path("login", identity_pages.login_page, name="login-page"),
     path("send", paymaster_pages.send_page, name="send-page"),
+    path("devices", identity_pages.devices_page, name="devices-page"),
     path("rpc/paymaster", paymaster_rpc, name="paymaster-rpc"),
     path("admin/", admin.site.urls),
     # social profile / OAuth: the OIDC provider under /o/, discovery also at the origin's root

@@ -15,3 +15,4 @@ class SecurityAuditEvent(AuditEventType):
     KNOWN_ADDRESS_SAVED = "security.known_address_saved", "A trusted address was saved"
     THREAT_CREATED = "security.threat_created", "A threat-list entry was added"
     THREAT_UPDATED = "security.threat_updated", "A threat-list entry was changed"
+    USER_DATA_ERASED = "security.user_data_erased", "G0's data about an erased user was deleted or anonymised"

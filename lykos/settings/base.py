@@ -236,6 +236,8 @@ RATE_LIMITS = {
     # Per-platform limit on /o/ when a platform has none of its own (PlatformRules.rate_limit).
     "platform": env.str("RATE_LIMIT_PLATFORM", default="600/m"),
     "security_scan": env.str("RATE_LIMIT_SECURITY_SCAN", default="60/m"),
+    # Data exports per user: each decrypts everything held about the person.
+    "export": env.str("RATE_LIMIT_EXPORT", default="3/h"),
     # Refused bearer tokens per client IP; once spent, tokens are refused before they are even parsed.
     "token_invalid": env.str("RATE_LIMIT_TOKEN_INVALID", default="60/m"),
     # Refused client credentials on /o/ per client IP (checked before the toolkit hashes a secret).

@@ -57,7 +57,7 @@ def clamd_server() -> Iterator[Clamd]:
             return sock.recv(16).startswith(b"PONG")
 
     try:
-        wait_for(pong, timeout=30, what="clamd")
+        wait_for(pong, timeout=120, what="clamd")  # clamd loads its engine slowly on a busy machine
         yield Clamd(address=f"127.0.0.1:{port}", process=process)
     finally:
         process.terminate()

@@ -10,6 +10,7 @@ from django.core import mail
 
 from apps.social_profile.adapters import sms
 from lykos.audit.models import AuditEvent
+from lykos.audit.services import audit_values
 from lykos.geo import approximate_location
 from tests.support.authenticator import SoftAuthenticator
 
@@ -55,7 +56,8 @@ def test_a_new_passkey_is_announced_on_every_verified_channel(wallet) -> None:  
     assert text.to == "+14155550142"
     assert "Work laptop" in text.body and "United Kingdom" in text.body
     event = AuditEvent.objects.get(event_type="alert.new_device_sent")
-    assert sorted(event.new_values["channels"]) == ["email", "phone"]
+    _, values = audit_values(event)  # sealed under the user's key (lykos.audit.services)
+    assert values is not None and sorted(values["channels"]) == ["email", "phone"]
 
 
 def test_only_verified_channels_hear_of_it(wallet) -> None:  # type: ignore[no-untyped-def]

@@ -16,7 +16,7 @@ class Session(models.Model):
     device = models.ForeignKey("identity.Passkey", on_delete=models.CASCADE, related_name="sessions")
     created_at = models.DateTimeField(default=timezone.now)
     last_seen_at = models.DateTimeField(default=timezone.now)
-    ip_address = EncryptedTextField(null=True, blank=True)  # personal data: encrypted at rest
+    ip_address = EncryptedTextField(null=True, blank=True, owner="user")  # personal: under the owner's key
     user_agent = models.CharField(max_length=256, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoke_reason = models.CharField(max_length=64, blank=True)

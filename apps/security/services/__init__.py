@@ -7,6 +7,7 @@ The transaction flow's interface: `scan_user_operation`, `account_is_frozen`, `e
 
 from apps.security.errors import AccountFrozen, SimulationUnavailable
 from apps.security.services.counterparties import counterparty_record
+from apps.security.services.erasure import security_data_erase
 from apps.security.services.feedback import scan_feedback_record
 from apps.security.services.freezes import account_freeze, account_is_frozen, account_unfreeze, ensure_not_frozen
 from apps.security.services.reviews import (
@@ -48,6 +49,7 @@ __all__ = [
     "scan_message",
     "scan_transaction",
     "scan_user_operation",
+    "security_data_erase",
     "simulation_rescore",
     "sponsorship_refusal_record",
     "threat_entry_upsert",

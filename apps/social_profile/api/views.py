@@ -324,7 +324,7 @@ class ExportView(APIView):
         tags=["privacy"],
         summary="Request an export of everything held about you (built in the background)",
         request=None,
-        responses={202: s.ExportOut},
+        responses={202: s.ExportOut, **error_responses(throttled=True)},
     )
     def post(self, request: Request) -> Response:
         export = privacy_services.export_request(user=authenticated_user(request))

@@ -20,7 +20,7 @@ class DataExport(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey("identity.User", on_delete=models.CASCADE, related_name="data_exports")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    archive = EncryptedTextField(null=True, blank=True)  # the archive is PII: encrypted, and cleared once read
+    archive = EncryptedTextField(null=True, blank=True, owner="user")  # PII: under the owner's key, cleared once read
     created_at = models.DateTimeField(default=timezone.now)
     ready_at = models.DateTimeField(null=True, blank=True)
     downloaded_at = models.DateTimeField(null=True, blank=True)

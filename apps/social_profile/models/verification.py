@@ -18,7 +18,7 @@ class ContactChannel(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey("identity.User", on_delete=models.CASCADE, related_name="contact_channels")
     kind = models.CharField(max_length=8, choices=Kind.choices)
-    value = EncryptedTextField()
+    value = EncryptedTextField(owner="user")  # under the owner's key: erased with it
     value_index = models.CharField(max_length=80, db_index=True)
     verified_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

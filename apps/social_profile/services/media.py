@@ -142,7 +142,9 @@ def media_process(*, asset_id: uuid.UUID) -> MediaAsset | None:
         if asset.kind == MediaAsset.Kind.DOCUMENT:
             key = f"private/documents/{asset.owner_id}/{asset.pk}.bin"
             storage.write(
-                key, encrypt_bytes(data, aad=_document_aad(asset)).encode(), content_type="application/octet-stream"
+                key,
+                encrypt_bytes(data, aad=_document_aad(asset), owner=str(asset.owner_id)).encode(),
+                content_type="application/octet-stream",
             )
         else:
             key = f"media/{asset.owner_id}/{asset.pk}.{EXTENSIONS[detected]}"

@@ -6,16 +6,15 @@ import json
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models, transaction
-from django.db.models import Q
+from django.db import transaction
 from django.utils import timezone
 
 from apps.social_profile.audit import SocialProfileAuditEvent
 from apps.social_profile.errors import ExportGone, ExportNotReady
 from apps.social_profile.models import (
+    AuthorizationAuthentication,
     Badge,
     ConsentGrant,
     ContactChannel,
@@ -27,87 +26,47 @@ from apps.social_profile.models import (
 from apps.social_profile.services.media import media_delete_all
 from apps.social_profile.services.platforms import oauth_tokens_delete_all
 from lykos.audit.models import AuditEvent
-from lykos.audit.services import audit_record
-from lykos.crypto import DecryptionError
+from lykos.audit.services import audit_events_about, audit_record, audit_values
 from lykos.errors import NotFound
+from lykos.privacy import privacy_export
+from lykos.ratelimit import ratelimit_hit
 
 if TYPE_CHECKING:
     from apps.identity.models import User
 
-# Secrets and lookup keys are not the user's data: exporting them would only widen what can leak.
-SECRET_FIELDS = frozenset(
-    {
-        "password",
-        "token",
-        "token_checksum",
-        "code",
-        "code_hash",
-        "code_challenge",
-        "link_token_hash",
-        "client_secret",
-        "value_index",
-        "archive",
-        "nonce",
-        "jti",
-        "incoming_key",
-        "stored_key",
-        "device_code",
-        "user_code",
-    }
-)
-
-
-def _user_relations() -> list[tuple[type[models.Model], list[str]]]:
-    """Every model with a foreign key to the user model, and the names of those keys."""
-    user_model = get_user_model()
-    found = []
-    for model in apps.get_models():
-        names = [
-            field.name
-            for field in model._meta.concrete_fields
-            if field.is_relation and field.related_model is user_model
-        ]
-        if names:
-            found.append((model, names))
-    return found
-
-
-def _row(obj: models.Model) -> dict[str, Any]:
-    row: dict[str, Any] = {}
-    for field in obj._meta.concrete_fields:
-        if field.name in SECRET_FIELDS or isinstance(field, models.BinaryField):
-            continue
-        try:
-            row[field.attname] = getattr(obj, field.attname)
-        except DecryptionError:
-            row[field.attname] = None
-    return row
-
 
 def export_archive(*, user: User) -> dict[str, Any]:
-    """Everything held about the user, by model label. Models are found from their keys to the user, so a
-    model added by any app later is exported without changing this function."""
+    """What is held about the user: every app's declared rows that the user owns (lykos.privacy), and the audit
+    events about them with their values decrypted. Owned rows only: a referrer's archive has no referee's row, a
+    reviewer's no one else's case."""
     user_model = get_user_model()
-    archive: dict[str, Any] = {
-        "format": "lykos-export/1",
-        "generated_at": timezone.now(),
-        "user": _row(user_model.objects.get(pk=user.pk)),
-        "models": {},
-    }
-    for model, names in _user_relations():
-        query = Q()
-        for name in names:
-            query |= Q(**{name: user})
-        archive["models"][model._meta.label_lower] = [_row(obj) for obj in model._default_manager.filter(query)]
-    archive["models"][AuditEvent._meta.label_lower] = [
-        _row(event) for event in AuditEvent.objects.filter(Q(actor_id=str(user.pk)) | Q(subject_id=str(user.pk)))
-    ]
-    return archive
+    models = privacy_export(user=user_model.objects.get(pk=user.pk))
+    events = []
+    for event in audit_events_about(user_id=str(user.pk)):
+        old, new = audit_values(event)
+        events.append(
+            {
+                "created_at": event.created_at,
+                "event_type": event.event_type,
+                "actor_type": event.actor_type,
+                "subject_type": event.subject_type,
+                "old_values": old,
+                "new_values": new,
+            }
+        )
+    if events:
+        models[AuditEvent._meta.label_lower] = events
+    user_label = user_model._meta.label_lower
+    own_row = models.pop(user_label, [{}])[0]
+    return {"format": "lykos-export/2", "generated_at": timezone.now(), "user": own_row, "models": models}
 
 
 def export_request(*, user: User) -> DataExport:
+    """Queue an export. Throttled per user (`RATE_LIMITS["export"]`): each one decrypts everything held about
+    the person, which is the expensive and sensitive thing to let anyone repeat."""
     from apps.social_profile.tasks import enqueue
 
+    ratelimit_hit(scope="export", key=f"user:{user.pk}")
     with transaction.atomic():
         export = DataExport.objects.create(user=user)
         audit_record(
@@ -157,6 +116,7 @@ def social_data_erase(*, user: User) -> dict[str, int]:
     """
     counts = oauth_tokens_delete_all(user=user)
     counts["consents"] = ConsentGrant.objects.filter(user=user).delete()[0]
+    counts["authorization_authentications"] = AuthorizationAuthentication.objects.filter(user=user).delete()[0]
     counts["data_access_logs"] = DataAccessLog.objects.filter(user=user).delete()[0]
     counts["media"] = media_delete_all(user=user)
     counts["channels"] = ContactChannel.objects.filter(user=user).delete()[0]
@@ -164,7 +124,12 @@ def social_data_erase(*, user: User) -> dict[str, int]:
     counts["identity_reviews"] = IdentityReview.objects.filter(user=user).delete()[0]
     counts["profiles"] = Profile.objects.filter(user=user).delete()[0]
     counts["exports"] = DataExport.objects.filter(user=user).delete()[0]
+    # The counts name no one: kept in the clear (the user's key is destroyed at the end of the erasure).
     audit_record(
-        event_type=SocialProfileAuditEvent.PRIVACY_SOCIAL_DATA_ERASED, actor=user, subject=user, new_values=counts
+        event_type=SocialProfileAuditEvent.PRIVACY_SOCIAL_DATA_ERASED,
+        actor=user,
+        subject=user,
+        new_values=counts,
+        data_subject=None,
     )
     return counts

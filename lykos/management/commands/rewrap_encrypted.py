@@ -36,7 +36,9 @@ class Command(BaseCommand):
                     for pk, token in rows:
                         if token is None:
                             continue
-                        if wrapped_key_version(EncryptedToken.parse(token).wrapped_key) >= latest:
+                        parsed = EncryptedToken.parse(token)
+                        # A value under its owner's key is not wrapped by the master key: nothing to move.
+                        if parsed.owner is not None or wrapped_key_version(parsed.wrapped_key) >= latest:
                             current += 1
                             continue
                         new_token = rewrap_token(token, provider=provider)
