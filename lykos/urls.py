@@ -9,7 +9,7 @@ from apps.identity import pages as identity_pages
 from apps.paymaster import pages as paymaster_pages
 from apps.paymaster.api.rpc import paymaster_rpc
 from apps.social_profile.oauth import views as oauth_views
-from lykos import health
+from lykos import health, metrics
 
 handler400 = "lykos.errors.handler400"
 handler403 = "lykos.errors.handler403"
@@ -46,5 +46,5 @@ urlpatterns = [
         oauth_views.ServerMetadataView.as_view(),
         name="oauth-server-metadata-root",
     ),
-    path("", include("django_prometheus.urls")),
+    path("metrics", metrics.metrics, name="prometheus-django-metrics"),
 ]
