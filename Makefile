@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The settings derive every origin (WebAuthn, public base URL, CORS, CSRF) from PORT, so `make run PORT=8123` works.
+export PORT
 
 .PHONY: run test lint format install install-dev system-deps contracts migrate clean
 
@@ -21,8 +23,10 @@ $(VENV)/.stamp-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 
 # `npm install` with the committed lockfile, not `npm ci`: the lockfile cannot list the other platforms' optional
 # binaries (anvil-darwin-*, ...) that the registry reachable here does not serve, and `npm ci` refuses that.
+# `--no-save`: install from the lockfile but never write it back (a plain `npm install` rewrites package-lock.json
+# wherever its tree differs, e.g. where the registry does serve those binaries): an install leaves `git status` clean.
 node_modules/.stamp: package.json package-lock.json
-	npm install --no-audit --no-fund --loglevel=error
+	npm install --no-save --no-audit --no-fund --loglevel=error
 	touch $@
 
 install: $(VENV)/.stamp-runtime node_modules/.stamp
@@ -35,7 +39,7 @@ system-deps:
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
-## Serve the API on http://localhost:8000 with the embedded defaults (SQLite, local memory, local secrets),
+## Serve the API on http://localhost:$(PORT) with the embedded defaults (SQLite, local memory, local secrets),
 ## beside a local chain stack (anvil + EntryPoint v0.8 + our contracts + alto) on loopback. Ctrl-C stops all.
 run: install
 	$(BIN)/python manage.py migrate --noinput

@@ -14,7 +14,8 @@
 // Usage:  node contracts/erc7677_client.mjs '<json>'      (or the JSON on stdin, or in the env ERC7677_INPUT)
 // Input JSON:
 //   rpcUrl                node JSON-RPC (nonce, code, chain)            bundlerUrl   bundler JSON-RPC
-//   paymasterUrl          ERC-7677 endpoint, e.g. https://host/rpc/paymaster?apikey=...
+//   paymasterUrl          ERC-7677 endpoint, e.g. https://host/rpc/paymaster
+//   paymasterHeaders      optional HTTP headers for the endpoint, e.g. {"X-Api-Key": "..."} (ours takes keys only there)
 //   chainId               number                                       entryPoint   EntryPoint v0.8 address
 //   account               the LykosAccount address (counterfactual is fine)
 //   factory, factoryData  optional; used only while the account has no code
@@ -112,7 +113,9 @@ async function main() {
     rpcUrls: { default: { http: [rpcUrl] } },
   });
   const client = createPublicClient({ chain, transport: http(rpcUrl) });
-  const paymasterClient = createPaymasterClient({ transport: http(paymasterUrl) });
+  const paymasterClient = createPaymasterClient({
+    transport: http(paymasterUrl, { fetchOptions: { headers: input.paymasterHeaders ?? {} } }),
+  });
 
   // Fees from the bundler: alto accepts ops priced below what it will ever bundle, so take its own price.
   const bundlerFees = async () => {

@@ -12,7 +12,8 @@ class LykosConfig(AppConfig):
 
 
 class LykosAdminConfig(AdminConfig):
-    """`django.contrib.admin` with `lykos.admin_site.LykosAdminSite` as `admin.site` (Django's documented way to
-    replace the default site): the admin wants its own password login, whatever other session a browser holds."""
+    """`django.contrib.admin` with our site as `admin.site` (Django's documented way to replace the default site):
+    the admin wants its own password login, whatever other session a browser holds, and the staff member's
+    passkey as a second factor where they hold one (identity's subclass of `lykos.admin_site.LykosAdminSite`)."""
 
-    default_site = "lykos.admin_site.LykosAdminSite"
+    default_site = "apps.identity.admin_site.StaffAdminSite"

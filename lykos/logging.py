@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.http import HttpRequest
 from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
 
 from lykos.context import request_id_var
@@ -23,6 +24,10 @@ class RedactPiiFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         for key in PII_KEYS & record.__dict__.keys():
             setattr(record, key, "[redacted]")
+        # django.request passes the request itself; its repr carries the query string (a `?apikey=`, a token).
+        request = record.__dict__.get("request")
+        if isinstance(request, HttpRequest):
+            record.request = f"{request.method} {request.path}"
         return True
 
 

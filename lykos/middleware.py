@@ -1,4 +1,5 @@
-"""Cross-cutting request handling: request ids, body-size limits, an access log without PII."""
+"""Cross-cutting request handling: request ids, body-size limits, an access log without PII, and the one error
+shape on API paths whatever answered."""
 
 from __future__ import annotations
 
@@ -12,7 +13,15 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from lykos.context import request_id_var
-from lykos.errors import LykosError, MalformedRequest, PayloadTooLarge, error_json_response
+from lykos.errors import (
+    Forbidden,
+    InternalError,
+    LykosError,
+    MalformedRequest,
+    NotFound,
+    PayloadTooLarge,
+    error_json_response,
+)
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 access_log = logging.getLogger("lykos.access")
@@ -68,3 +77,45 @@ class BodySizeLimitMiddleware:
         if length > settings.API_MAX_BODY_BYTES:
             return error_json_response(PayloadTooLarge(details={"max_bytes": settings.API_MAX_BODY_BYTES}))
         return self.get_response(request)
+
+
+#: Paths whose clients are programs: they get the JSON error shape, never an HTML page.
+API_PATH_PREFIXES = ("/api/", "/rpc/", "/o/", "/.well-known/")
+#: /o/authorize is a page a person sees: its own refusals (400) stay HTML; only Django's pages are replaced there.
+_PAGE_PATH_PREFIXES = ("/o/",)
+_JSON_ERRORS: dict[int, Callable[[], LykosError]] = {
+    400: MalformedRequest,
+    403: Forbidden,
+    404: lambda: NotFound("No such resource."),
+    500: InternalError,
+}
+
+
+class ApiErrorShapeMiddleware:
+    """Turns an HTML error page on an API path into the JSON error shape of the same status.
+
+    With DEBUG on (make run), Django answers an unknown path, an Http404 or SuspiciousOperation outside DRF, and an
+    unhandled exception with its technical HTML pages instead of the handler400/404/500 views: a client would have
+    to parse two formats. Django has already logged the exception (with its traceback) when this runs; only the
+    body the client sees changes. Pages that render HTML on purpose answer 200 or redirect, so they are untouched.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        status, path = response.status_code, request.path_info
+        make_error = _JSON_ERRORS.get(status)
+        if (
+            make_error is not None
+            and path.startswith(API_PATH_PREFIXES)
+            and (status in (404, 500) or not path.startswith(_PAGE_PATH_PREFIXES))
+            and response.get("Content-Type", "").startswith("text/html")
+        ):
+            replacement = error_json_response(make_error())
+            for header in ("Retry-After", "WWW-Authenticate", "Allow"):
+                if header in response:
+                    replacement[header] = response[header]
+            return replacement
+        return response

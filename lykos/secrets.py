@@ -441,7 +441,8 @@ class VaultSecretsProvider(SecretsProvider):
             try:
                 return fn()
             except hvac.exceptions.InvalidRequest as exc:
-                if "not found" in str(exc):
+                # Transit words it "encryption key not found" or "no existing key named ... could be found".
+                if "not found" in str(exc) or "no existing key" in str(exc):
                     return None
                 raise
 

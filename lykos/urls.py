@@ -9,7 +9,7 @@ from apps.identity import pages as identity_pages
 from apps.paymaster import pages as paymaster_pages
 from apps.paymaster.api.rpc import paymaster_rpc
 from apps.social_profile.oauth import views as oauth_views
-from lykos import health
+from lykos import health, metrics
 
 handler400 = "lykos.errors.handler400"
 handler403 = "lykos.errors.handler403"
@@ -34,6 +34,7 @@ urlpatterns = [
     path("signup", identity_pages.signup_page, name="signup-page"),
     path("login", identity_pages.login_page, name="login-page"),
     path("send", paymaster_pages.send_page, name="send-page"),
+    path("devices", identity_pages.devices_page, name="devices-page"),
     path("rpc/paymaster", paymaster_rpc, name="paymaster-rpc"),
     path("admin/", admin.site.urls),
     # social profile / OAuth: the OIDC provider under /o/, discovery also at the origin's root
@@ -45,5 +46,5 @@ urlpatterns = [
         oauth_views.ServerMetadataView.as_view(),
         name="oauth-server-metadata-root",
     ),
-    path("", include("django_prometheus.urls")),
+    path("metrics", metrics.metrics, name="prometheus-django-metrics"),
 ]

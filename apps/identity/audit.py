@@ -15,4 +15,5 @@ class IdentityAuditEvent(AuditEventType):
     DEVICE_FLAGGED = "device.flagged", "A passkey was locked for review (its signature counter went backwards)"
     SESSION_CREATED = "session.created", "A session was opened"
     SESSION_REVOKED = "session.revoked", "A session was revoked"
+    ADMIN_SECOND_FACTOR = "admin.second_factor", "A staff member confirmed an admin login with a passkey"
     STEP_UP_VERIFIED = "step_up.verified", "A passkey confirmed a sensitive action on a session (step-up)"

@@ -1,4 +1,5 @@
-"""The pages a person sees: passkey sign-up and login. The ceremonies run in static/identity/passkeys.js."""
+"""The pages a person sees: passkey sign-up, login and the passkeys (devices) page. The ceremonies run in
+static/identity/passkeys.js and static/identity/devices.js."""
 
 from __future__ import annotations
 
@@ -21,3 +22,9 @@ def signup_page(request: HttpRequest) -> HttpResponse:
 
 def login_page(request: HttpRequest) -> HttpResponse:
     return render(request, "identity/login.html", {"next": _next(request)})
+
+
+def devices_page(request: HttpRequest) -> HttpResponse:
+    """The passkeys page; its ceremonies (add with a step-up, on-chain owner approval, revoke) run in
+    static/identity/devices.js against the devices API with the access token the login page keeps."""
+    return render(request, "identity/devices.html")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 
 from apps.identity.models import Passkey, RewardEntry, Session, User
 
@@ -33,6 +33,29 @@ def devices_by_ids(*, user: User, device_ids: Iterable[uuid.UUID | str]) -> Quer
 
 def device_active_by_ids(*, user: User, device_ids: Iterable[uuid.UUID | str]) -> QuerySet[Passkey]:
     return devices_by_ids(user=user, device_ids=device_ids).filter(status=Passkey.Status.ACTIVE)
+
+
+def device_added_since(*, user: User, since: datetime) -> Passkey | None:
+    """The user's newest passkey added to the account at or after `since` and not revoked (the risk rules' "new
+    device"). The account's first passkey (sign-up) was not added to anything: a scan judges it as the acting
+    device, by its own age."""
+    devices = device_list(user=user)
+    first = devices.values_list("pk", flat=True).first()
+    if first is None:
+        return None
+    recent = devices.filter(created_at__gte=since).exclude(status=Passkey.Status.REVOKED).exclude(pk=first)
+    return recent.order_by("-created_at").first()
+
+
+def device_changed_since(*, user: User, since: datetime) -> Passkey | None:
+    """The newest passkey added to an existing account, or revoked, at or after `since`: a change of the devices
+    that control the account. The account's first passkey (sign-up) is no change."""
+    devices = device_list(user=user)
+    first = devices.values_list("pk", flat=True).first()
+    if first is None:
+        return None
+    changed = devices.filter(Q(created_at__gte=since) | Q(revoked_at__gte=since)).exclude(pk=first)
+    return changed.order_by("-created_at").first()
 
 
 def session_list(*, user: User, include_revoked: bool = False) -> QuerySet[Session]:

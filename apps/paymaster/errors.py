@@ -106,7 +106,17 @@ PREPARE_ERRORS: tuple[type[LykosError], ...] = (
 
 class ApiKeyMissing(NotAuthenticated):
     code = "api_key_missing"
-    default_message = "An API key is required (?apikey= or X-Api-Key)."
+    default_message = "An API key is required in the X-Api-Key header."
+
+
+class ApiKeyInQuery(NotAuthenticated):
+    """A key in the URL ends up in access logs, proxies and browser history: it is refused, never used."""
+
+    code = "api_key_in_query"
+    default_message = (
+        "API keys are accepted only in the X-Api-Key header, never in the URL (?apikey=): URLs are written to"
+        " access logs and proxies. Treat the key you sent as exposed and rotate it."
+    )
 
 
 class ApiKeyInvalid(NotAuthenticated):

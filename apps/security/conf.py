@@ -71,6 +71,7 @@ DEFAULT_WARNING_WEIGHTS: dict[str, int] = {
     "nft_listing": 5,
     "new_device": 10,
     "new_session": 5,
+    "new_counterparty_after_device_change": 30,
     "default": 10,
 }
 
@@ -114,8 +115,11 @@ class SecuritySettings:
     # Velocity: this many operation scans within the window (plus the current one) is a spike (and opens a case).
     VELOCITY_MAX_OPERATIONS = Knob(10, int)
     VELOCITY_WINDOW_SECONDS = Knob(60, int)
-    # Devices and sessions younger than this are "new".
+    # A passkey added less than this long ago is "new" (`new_device`), and a device added or revoked within it is a
+    # device change after which a payment to a first-time recipient warns (`new_counterparty_after_device_change`).
     NEW_DEVICE_SECONDS = Knob(86400, int)
+    # A session younger than this is "new" (`new_session`).
+    NEW_SESSION_SECONDS = Knob(600, int)
     # Repeated sponsorship refusals open a review case.
     SPONSORSHIP_REFUSALS_MAX = Knob(5, int)
     SPONSORSHIP_REFUSALS_WINDOW_SECONDS = Knob(3600, int)

@@ -9,7 +9,7 @@ from typing import Any
 
 import django_stubs_ext
 
-from .environment import BASE_DIR, env
+from .environment import BASE_DIR, LOCAL_ORIGIN, env
 
 # Before any model or admin module loads: the classes django-stubs types as generic (ModelAdmin[Model],
 # Field[set, get]) get a __class_getitem__, so annotations that mypy checks also run.
@@ -19,7 +19,7 @@ django_stubs_ext.monkeypatch()
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
-CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[LOCAL_ORIGIN])
 
 INSTALLED_APPS = [
     "lykos.apps.LykosAdminConfig",  # django.contrib.admin with the site that wants the password login
@@ -48,6 +48,7 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "lykos.middleware.RequestIdMiddleware",
     "lykos.middleware.BodySizeLimitMiddleware",
+    "lykos.middleware.ApiErrorShapeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -85,6 +86,28 @@ TEMPLATES = [
 # --- data -------------------------------------------------------------------------------------------
 # No ATOMIC_REQUESTS: a request is not one transaction; services open their own where they write several rows.
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+
+
+def sqlite_for_concurrency(database: dict[str, Any]) -> dict[str, Any]:
+    """SQLite tuned for a threaded server (make run's embedded default); any other engine is returned unchanged.
+
+    WAL lets readers run beside the one writer. IMMEDIATE takes the write lock when a transaction begins, so a
+    transaction that read first cannot fail with "database is locked" when it then writes (a deferred one cannot
+    wait: its snapshot is stale). The busy timeout makes every writer queue for the lock instead of failing, also
+    the on-commit audit sealer, which otherwise failed *after* the request's own write had committed.
+    """
+    if not database["ENGINE"].endswith("sqlite3"):
+        return database
+    options = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": env.float("SQLITE_BUSY_TIMEOUT_SECONDS", default=30.0),
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        **database.get("OPTIONS", {}),
+    }
+    return {**database, "OPTIONS": options}
+
+
+DATABASES["default"] = sqlite_for_concurrency(DATABASES["default"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "identity.User"
@@ -157,7 +180,7 @@ VAULT_TIMEOUT_SECONDS = env.float("VAULT_TIMEOUT_SECONDS", default=5.0)
 # ceremonies (scheme://host[:port]).
 WEBAUTHN_RP_ID = env.str("WEBAUTHN_RP_ID", default="localhost")
 WEBAUTHN_RP_NAME = env.str("WEBAUTHN_RP_NAME", default="LyKos Social Wallet")
-WEBAUTHN_ORIGINS = env.list("WEBAUTHN_ORIGINS", default=["http://localhost:8000"])
+WEBAUTHN_ORIGINS = env.list("WEBAUTHN_ORIGINS", default=[LOCAL_ORIGIN])
 WEBAUTHN_CHALLENGE_TTL_SECONDS = env.int("WEBAUTHN_CHALLENGE_TTL_SECONDS", default=120)
 ACCESS_TOKEN_TTL_SECONDS = env.int("ACCESS_TOKEN_TTL_SECONDS", default=300)
 REFRESH_TOKEN_TTL_SECONDS = env.int("REFRESH_TOKEN_TTL_SECONDS", default=30 * 86400)
@@ -243,6 +266,10 @@ RATE_LIMITS = {
     # Refused client credentials on /o/ per client IP (checked before the toolkit hashes a secret).
     "oauth_client_invalid": env.str("RATE_LIMIT_OAUTH_CLIENT_INVALID", default="30/m"),
 }
+
+# /metrics (Prometheus) answers only a scraper sending `Authorization: Bearer <METRICS_TOKEN>`: it labels platforms
+# and shows traffic. Empty: not served (404).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # How many reverse proxies in front of us append to X-Forwarded-For (0: use the socket address).
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)

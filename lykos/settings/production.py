@@ -1,4 +1,6 @@
-"""Production only tightens: every secret is required, the local secrets provider is refused, TLS is assumed.
+"""Production only tightens: every secret is required, the local secrets provider is refused, TLS is assumed,
+and defaults that are fine on a laptop but leak or skip a safeguard in production are refused unless an opt-out
+variable that names the risk says the operator accepts it.
 
 Missing variables are collected and reported together, so an operator fixes them in one pass.
 """
@@ -27,6 +29,8 @@ if _missing:
     )
 
 DEBUG = False
+# Only tightens: no localhost origin is trusted unless the operator names it.
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 SECRETS_BACKEND = env.str("SECRETS_BACKEND", default="vault")
@@ -62,6 +66,25 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+
+# --- refusals with a named opt-out -----------------------------------------------------------------------------------
+# Each default below is a development convenience that, in production, prints one-time codes into the logs or lets
+# uploads through unscanned. The opt-out variables are named after the risk on purpose: whoever sets one has read it.
+_refused: list[str] = []
+SMS_BACKEND = env.str("SMS_BACKEND", default="console")
+if SMS_BACKEND in {"console", "locmem"} and not env.bool("ALLOW_SMS_CODES_IN_LOGS", default=False):
+    _refused.append(
+        f"SMS_BACKEND={SMS_BACKEND!r} does not send codes ('console' prints every one-time code into the logs): set"
+        " SMS_BACKEND=http with SMS_HTTP_URL and SMS_HTTP_TOKEN, or ALLOW_SMS_CODES_IN_LOGS=true to accept that risk"
+    )
+CLAMAV_ADDRESS = env.str("CLAMAV_ADDRESS", default="")
+if not CLAMAV_ADDRESS and not env.bool("ALLOW_UNSCANNED_UPLOADS", default=False):
+    _refused.append(
+        "CLAMAV_ADDRESS is empty, so uploads would not be virus-scanned: set it to clamd's host:port, or"
+        " ALLOW_UNSCANNED_UPLOADS=true to accept that risk"
+    )
+if _refused:
+    raise ImproperlyConfigured("Production settings refuse to start: " + "; ".join(_refused) + ".")
 
 # An anchor in a local file can be rewritten by whoever can rewrite the database host: it proves nothing.
 if AUDIT_ANCHOR_BACKEND == "file":

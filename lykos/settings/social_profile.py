@@ -6,7 +6,7 @@ is still defined once; the app and its backend are in base's INSTALLED_APPS and 
 rate limit in RATE_LIMITS. Every variable is in the README's table.
 """
 
-from .environment import env
+from .environment import LOCAL_ORIGIN, env
 
 # The toolkit's models are swappable; migrations that point at them need the names spelled out.
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
@@ -83,4 +83,4 @@ SMS_HTTP_TIMEOUT_SECONDS = env.float("SMS_HTTP_TIMEOUT_SECONDS", default=5.0)
 VERIFICATION_CODE_TTL_SECONDS = env.int("VERIFICATION_CODE_TTL_SECONDS", default=600)
 VERIFICATION_MAX_ATTEMPTS = env.int("VERIFICATION_MAX_ATTEMPTS", default=5)
 VERIFICATION_BADGE_DAYS = env.int("VERIFICATION_BADGE_DAYS", default=365)
-PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://localhost:8000")
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default=LOCAL_ORIGIN)

@@ -53,8 +53,9 @@ function credentialJSON(credential) {
   };
 }
 
-async function api(path, body, token, method) {
-  const headers = { "Content-Type": "application/json", Accept: "application/json" };
+// `extraHeaders`, e.g. `{"X-Step-Up": grant}` for an operation behind a step-up.
+async function api(path, body, token, method, extraHeaders) {
+  const headers = { "Content-Type": "application/json", Accept: "application/json", ...(extraHeaders || {}) };
   if (token) headers.Authorization = `Bearer ${token}`;
   const response = await fetch(path, {
     method: method || "POST",
@@ -66,6 +67,7 @@ async function api(path, body, token, method) {
   if (!response.ok) {
     const error = new Error((data.error && data.error.message) || `HTTP ${response.status}`);
     error.code = data.error && data.error.code;
+    error.details = (data.error && data.error.details) || {};
     throw error;
   }
   return data;

@@ -1,10 +1,11 @@
 """`make run`'s chain: `manage.py devchain --serve` brings up anvil + alto + contracts, /readyz shows them healthy,
-and stopping it leaves no process behind."""
+and stopping it, even with two signals in a row, leaves no process behind."""
 
 import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import requests
@@ -58,6 +59,10 @@ def test_devchain_serve_is_ready_and_leaves_nothing_behind(tmp_path: Path) -> No
         spawned = children_of(server.pid)
         assert len(spawned) >= 2, "anvil and alto should run under the command"
     finally:
+        # A second signal right behind the first (Ctrl-C pressed twice, a supervisor repeating SIGTERM) lands while
+        # the first one's cleanup runs; it must not cut that cleanup short.
+        server.send_signal(signal.SIGINT)
+        time.sleep(0.2)
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
     assert server.returncode is not None

@@ -96,7 +96,7 @@ def endpoint(devchain: DevChain, w3: Web3) -> Iterator[PaymasterEndpoint]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/rpc/paymaster?apikey=test"
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/rpc/paymaster"
     try:
         yield state
     finally:

@@ -1,6 +1,10 @@
 """Devices (add, list, rename, revoke), the profile, and the rewards ledger."""
 
+from datetime import timedelta
+
 import pytest
+import time_machine
+from django.utils import timezone
 
 from apps.identity.models import Passkey, RewardEntry, User
 from apps.identity.services import reward_credit
@@ -156,5 +160,8 @@ def test_login_options_are_rate_limited_per_username_across_ips(wallet, settings
 )
 def test_every_auth_endpoint_is_rate_limited_per_ip(wallet, settings, path) -> None:  # type: ignore[no-untyped-def]
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "auth": "2/m"}
-    statuses = [wallet.post(path, {}, REMOTE_ADDR="192.0.2.7").status_code for _ in range(3)]
+    # The three calls start at the top of a minute, so a fixed window cannot roll over between them.
+    start = timezone.now().replace(second=0, microsecond=0) + timedelta(minutes=1)
+    with time_machine.travel(start, tick=True):
+        statuses = [wallet.post(path, {}, REMOTE_ADDR="192.0.2.7").status_code for _ in range(3)]
     assert statuses[-1] == 429 and 429 not in statuses[:2]

@@ -76,3 +76,22 @@ def test_device_added_then_revoked_on_chain(wallet, sponsor_chain, sponsor_devch
     chain_wallet.fund(10**17)
     with pytest.raises(BundlerError, match=r"AA24|signature"):
         chain_wallet.send(chain_wallet.sign(chain_wallet.build([Call(target=BURN)], signer=revoked), revoked))
+
+
+def test_owner_change_asked_for_again_is_the_one_waiting_for_a_signature(wallet, sponsor_chain) -> None:  # type: ignore[no-untyped-def]
+    """The device signal prepared the owner addition; a client asking for it (the devices page, a retry) gets
+    that operation, not a second identical one (same nonce and paymaster window while the chain has not moved)."""
+    SponsorshipPolicy.objects.create(name="Owners", global_budget_wei=10**18, deny_risky_operations=False)
+    wallet.sign_up()
+    laptop = wallet.add_device(SoftAuthenticator(), name="Laptop")
+    waiting = Transaction.objects.get(purpose="owner_add", subject_device_id=laptop["id"])
+    for _ in range(2):
+        response = wallet.authed(
+            "post",
+            f"/api/v1/devices/{laptop['id']}/owner-change",
+            {"chain_id": sponsor_chain.chain_id, "action": "add"},
+        )
+        assert response.status_code == 201, response.content
+        assert response.json()["id"] == str(waiting.id)
+        assert response.json()["publicKey"]["allowCredentials"]
+    assert Transaction.objects.filter(purpose="owner_add", subject_device_id=laptop["id"]).count() == 1

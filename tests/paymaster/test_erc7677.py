@@ -28,8 +28,9 @@ def integrator(sponsor_chain):  # type: ignore[no-untyped-def]
 
 def rpc(url: str, method: str, params: list, key: str | None):  # type: ignore[no-untyped-def]
     return requests.post(
-        url + "/rpc/paymaster" + (f"?apikey={key}" if key else ""),
+        url + "/rpc/paymaster",
         json={"jsonrpc": "2.0", "id": 7, "method": method, "params": params},
+        headers={"X-Api-Key": key} if key else {},
         timeout=30,
     )
 
@@ -70,7 +71,7 @@ def test_viem_paymaster_client_gets_sponsorship_that_alto_includes(
     wallet = Wallet.new(chain, w3)
     calls = [Call(target=BURN), Call(target=BURN, data=b"\x12\x34")]
     result = run_erc7677_client(
-        wallet, paymaster_url=f"{live_server.url}/rpc/paymaster?apikey={key}", calls=calls, policy_id=str(policy.id)
+        wallet, paymaster_url=f"{live_server.url}/rpc/paymaster", api_key=key, calls=calls, policy_id=str(policy.id)
     )
     assert result.returncode == 0, result.stderr
     op = UserOperation.from_rpc(json.loads(result.stdout))

@@ -24,9 +24,10 @@ def key() -> str:
 
 def post(body: Any, *, key: str | None = None, raw: bytes | None = None) -> Any:
     return Client().post(
-        URL + (f"?apikey={key}" if key else ""),
+        URL,
         data=raw if raw is not None else json.dumps(body),
         content_type="application/json",
+        headers={"X-Api-Key": key} if key else {},
     )
 
 
@@ -37,11 +38,22 @@ def call(method: str, request_id: int = 1) -> dict[str, Any]:
 def test_a_missing_or_unknown_key_is_a_401_with_a_json_rpc_error(key: str) -> None:
     missing = post(call("pm_getPaymasterStubData"))
     assert missing.status_code == 401
-    assert missing.json()["error"] == {"code": -32001, "message": "An API key is required (?apikey= or X-Api-Key)."}
+    assert missing.json()["error"] == {"code": -32001, "message": "An API key is required in the X-Api-Key header."}
     unknown = post(call("pm_getPaymasterStubData"), key="pm_wrong")
     assert unknown.status_code == 401 and unknown.json()["error"]["message"] == "Unknown or disabled API key."
-    header = Client().post(URL, data=json.dumps(call("pm_nope")), content_type="application/json", HTTP_X_API_KEY=key)
+    header = post(call("pm_nope"), key=key)
     assert header.status_code == 200 and header.json()["error"]["code"] == -32601
+
+
+def test_a_key_in_the_query_string_is_refused_even_when_valid(key: str) -> None:
+    """URLs are logged by proxies and servers: a key sent there is never used, and the answer says where it goes."""
+    for query in (f"?apikey={key}", f"?APIKEY={key}"):
+        response = Client().post(
+            URL + query, data=json.dumps(call("pm_nope")), content_type="application/json", headers={"X-Api-Key": key}
+        )
+        assert response.status_code == 401
+        error = response.json()["error"]
+        assert error["code"] == -32001 and "X-Api-Key header" in error["message"] and "rotate" in error["message"]
 
 
 def test_a_body_that_is_not_json_is_a_parse_error_answered_with_200(key: str) -> None:

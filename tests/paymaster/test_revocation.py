@@ -224,6 +224,16 @@ def test_owner_add_refuses_a_revoked_or_flagged_passkey(wallet, system_policy, s
     wallet.sign_up()
     laptop = wallet.add_device(SoftAuthenticator(), name="Laptop")
     tablet = wallet.add_device(SoftAuthenticator(), name="Tablet")
+    # A ceremony begun for one device cannot revoke another.
+    begun = wallet.authed("post", f"/api/v1/devices/{laptop['id']}/revoke/options").json()
+    crossed = wallet.authed(
+        "post",
+        f"/api/v1/devices/{tablet['id']}/revoke",
+        {"ceremony_id": begun["ceremony_id"], "credential": wallet.authenticator.get(begun["public_key"])},
+    )
+    assert crossed.status_code == 400 and crossed.json()["error"]["code"] == "challenge_invalid"
+    assert Passkey.objects.get(pk=tablet["id"]).status == "active"
+
     _, revoked = _revoke(wallet, laptop["id"])
     assert revoked.status_code == 200, revoked.content
     assert revoked.json()["status"] == "revoked"  # it never became an owner on-chain: nothing to remove

@@ -65,3 +65,15 @@ def test_every_response_carries_a_request_id(client: Client) -> None:
     assert response["X-Request-ID"] == "abc-123"
     minted = client.get("/healthz", HTTP_X_REQUEST_ID="bad id with spaces")["X-Request-ID"]
     assert minted != "bad id with spaces" and len(minted) == 32
+
+
+def test_api_paths_answer_the_json_shape_with_debug_on_too(settings) -> None:  # type: ignore[no-untyped-def]
+    """make run has DEBUG on, where Django answers with its HTML debug pages instead of the handlers."""
+    settings.DEBUG = True
+    client = Client(raise_request_exception=False)
+    for path in ("/api/v1/no-such-thing", "/rpc/no-such-thing", "/.well-known/no-such-thing", "/o/no-such-thing"):
+        assert_error(client.get(path), 404, "not_found")
+    assert_error(client.get("/api/v1/test/crash"), 500, "internal_error")
+    # Pages a person sees keep Django's debug page, which is what a developer wants there.
+    page = client.get("/no-such-page")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")

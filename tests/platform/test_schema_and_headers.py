@@ -55,7 +55,14 @@ def test_logs_are_json_with_request_id_and_redacted_pii(client: Client) -> None:
     assert lines[1]["email"] == "[redacted]"
 
 
-def test_metrics_endpoint_exports_prometheus_text(client: Client) -> None:
+def test_metrics_endpoint_exports_prometheus_text_to_the_token_holder_only(client: Client, settings) -> None:  # type: ignore[no-untyped-def]
     client.get("/healthz")
-    body = client.get("/metrics").content.decode()
+    settings.METRICS_TOKEN = ""
+    assert client.get("/metrics").status_code == 404  # no token configured: not served at all
+    settings.METRICS_TOKEN = "scrape-me"
+    for refused in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic c2NyYXBlLW1l"}):
+        response = client.get("/metrics", headers=refused)
+        assert response.status_code == 401 and response["WWW-Authenticate"] == 'Bearer realm="metrics"'
+        assert response.json()["error"]["code"] == "metrics_token_required"
+    body = client.get("/metrics", headers={"Authorization": "Bearer scrape-me"}).content.decode()
     assert "django_http_requests_total_by_method_total" in body

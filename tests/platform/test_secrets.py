@@ -1,11 +1,18 @@
 """Both providers behind one interface; the Vault one against the real OpenBao dev server."""
 
 import stat
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from lykos.secrets import LocalSecretsProvider, SecretsError, get_secrets_provider, wrapped_key_version
+from lykos.secrets import (
+    LocalSecretsProvider,
+    OwnerKeyShredded,
+    SecretsError,
+    get_secrets_provider,
+    wrapped_key_version,
+)
 
 
 @pytest.fixture(params=["vault", "local"])
@@ -62,3 +69,23 @@ def test_local_provider_generates_its_key_file_privately_on_first_use(tmp_path) 
     provider.generate_data_key()
     assert path.exists()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_owner_keys_wrap_per_person_and_shredding_is_final(provider) -> None:  # type: ignore[no-untyped-def]
+    """Crypto-shredding: each owner's data keys unwrap only under that owner's key; once shredded, nothing
+    unwraps and the key is never silently created again for the same owner (a tombstone stays)."""
+    owner, other = f"u-{uuid.uuid4()}", f"u-{uuid.uuid4()}"
+    mine, theirs = provider.generate_owner_data_key(owner), provider.generate_owner_data_key(other)
+    assert provider.unwrap_owner_data_key(owner, mine.wrapped) == mine.plaintext
+    with pytest.raises(SecretsError):
+        provider.unwrap_owner_data_key(other, mine.wrapped)  # another person's key does not open it
+
+    provider.shred_owner_key(owner)
+    provider.shred_owner_key(owner)  # idempotent
+    with pytest.raises(OwnerKeyShredded):
+        provider.unwrap_owner_data_key(owner, mine.wrapped)
+    with pytest.raises(OwnerKeyShredded):
+        provider.generate_owner_data_key(owner)
+    assert provider.unwrap_owner_data_key(other, theirs.wrapped) == theirs.plaintext
+    with pytest.raises(SecretsError):
+        provider.generate_owner_data_key("not/an owner")

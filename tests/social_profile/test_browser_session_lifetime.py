@@ -9,6 +9,8 @@ admin's own password login at /admin/.
 
 from __future__ import annotations
 
+import json
+import re
 import secrets
 from urllib.parse import urlencode
 
@@ -174,5 +176,17 @@ def test_a_staff_members_passkey_session_does_not_open_the_admin(wallet) -> None
         "/admin/login/?next=/admin/",
         {"username": "staff_with_passkey", "password": "a long staff password 42", "csrfmiddlewaretoken": csrf},
     )
-    assert logged_in.status_code == 302, logged_in.content[:500]
+    # The password is not enough either: a staff member who holds a passkey confirms with it.
+    assert logged_in.status_code == 302 and logged_in["Location"].startswith("/admin/passkey/"), logged_in
+    assert browser.get("/admin/").status_code == 302
+    page = browser.get("/admin/passkey/?next=/admin/")
+    options = json.loads(re.search(rb'id="passkey-options"[^>]*>(.*?)</script>', page.content, re.S).group(1))
+    ceremony_id = re.search(rb'name="ceremony_id" value="([^"]+)"', page.content).group(1).decode()
+    answer = {
+        "ceremony_id": ceremony_id,
+        "credential": json.dumps(wallet.authenticator.get(options)),
+        "next": "/admin/",
+        "csrfmiddlewaretoken": browser.cookies["csrftoken"].value,
+    }
+    assert browser.post("/admin/passkey/", answer).status_code == 302
     assert browser.get("/admin/").status_code == 200

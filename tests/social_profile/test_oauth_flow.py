@@ -10,6 +10,7 @@ import pytest
 import requests
 from authlib.integrations.requests_client import OAuth2Session
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
+from django.test import override_settings
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
@@ -102,7 +103,8 @@ def test_sign_in_from_the_platform_with_authlib_verifies_the_id_token_and_reads_
     assert AuditEvent.objects.filter(event_type="oauth.data_read").count() == 2
     usage = {u.endpoint: u.calls for u in PlatformUsage.objects.filter(application=platform.application)}
     assert usage == {"token": 1, "userinfo": 1}
-    metrics = requests.get(f"{live_origin}/metrics", timeout=10).text
+    with override_settings(METRICS_TOKEN="scraper"):  # /metrics answers only a scraper with the token
+        metrics = requests.get(f"{live_origin}/metrics", headers={"Authorization": "Bearer scraper"}, timeout=10).text
     assert f'lykos_platform_calls_total{{client_id="{platform.client_id}",endpoint="userinfo"}}' in metrics
 
     platforms = person.api("get", "/api/v1/platforms").json()

@@ -49,14 +49,16 @@ def build_sponsored(
 
 
 def run_erc7677_client(
-    wallet: Wallet, *, paymaster_url: str, calls: Sequence[Call], policy_id: str
+    wallet: Wallet, *, paymaster_url: str, calls: Sequence[Call], policy_id: str, api_key: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run contracts/erc7677_client.mjs (viem's ERC-7677 paymaster client) for `wallet`'s next operation."""
+    """Run contracts/erc7677_client.mjs (viem's ERC-7677 paymaster client) for `wallet`'s next operation; the
+    `api_key` goes in the X-Api-Key header, the only place /rpc/paymaster accepts one."""
     chain = wallet.chain
     script_input = {
         "rpcUrl": chain.rpc_url,
         "bundlerUrl": chain.bundler_url,
         "paymasterUrl": paymaster_url,
+        "paymasterHeaders": {"X-Api-Key": api_key} if api_key else {},
         "chainId": chain.chain_id,
         "entryPoint": chain.entry_point,
         "account": wallet.address,

@@ -78,9 +78,13 @@ class DevChain:
         return get_node_client(self)
 
     def stop(self, *, timeout: float = 5.0) -> None:
-        """Stop alto, then anvil (SIGTERM to each process group, SIGKILL after `timeout`); idempotent."""
+        """Stop alto, then anvil (SIGTERM to each process group, SIGKILL after `timeout`); idempotent.
+
+        A process leaves the list only once it is stopped, so a stop that was interrupted (an exception, a signal)
+        is finished by the next call, e.g. the one registered with atexit."""
         while self._processes:
-            _stop_process(self._processes.pop(), timeout=timeout)
+            _stop_process(self._processes[-1], timeout=timeout)
+            self._processes.pop()
         if self._workdir is not None:
             shutil.rmtree(self._workdir, ignore_errors=True)
             self._workdir = None
@@ -92,7 +96,7 @@ class DevChain:
             _stop_process(alto, timeout=timeout)
             self._processes.remove(alto)
 
-    def start_bundler(self, *, timeout: float = 30.0) -> None:
+    def start_bundler(self, *, timeout: float = 90.0) -> None:
         """Start alto again on the same port (so `bundler_url` stays valid) after `stop_bundler`."""
         if self._bundler_launch is None or len(self._processes) != 1:
             raise DevChainError("the bundler is running or this dev chain cannot restart it")
@@ -122,7 +126,7 @@ def start_devchain(
     alto_log_level: str = "warn",
     debug_endpoints: bool = False,
     node: str = "node",
-    startup_timeout: float = 30.0,
+    startup_timeout: float = 90.0,
     paymaster_signer: str | None = None,
     paymaster_deposit_wei: int = DEFAULT_PAYMASTER_DEPOSIT_WEI,
 ) -> DevChain:

@@ -1,6 +1,8 @@
 """`/rpc/paymaster`: the ERC-7677 paymaster web service for outside clients, a thin view over the services.
 
-Integrators authenticate with an API key (`?apikey=` or `X-Api-Key`); the envelope (single or batch calls,
+Integrators authenticate with an API key in the `X-Api-Key` header only: a key in the query string (`?apikey=`,
+which some ERC-7677 clients default to) is refused before it is looked up, because URLs land in access logs and
+proxies; the access log format in gunicorn.conf.py drops query strings too. The envelope (single or batch calls,
 standard error codes) is the one in `apps.chain.clients`. The request-level refusals keep their HTTP status
 (401 for a key, 429 or 503 from the rate limit); each call's own refusal is a JSON-RPC error in a 200 answer.
 """
@@ -27,7 +29,7 @@ from apps.chain.clients import (
 )
 from apps.chain.userops import UserOperation
 from apps.paymaster import services
-from apps.paymaster.errors import SponsorshipParamsInvalid, SponsorshipRefused
+from apps.paymaster.errors import ApiKeyInQuery, SponsorshipParamsInvalid, SponsorshipRefused
 from apps.paymaster.models import PaymasterApiKey
 from lykos.errors import LykosError, NotAuthenticated
 from lykos.ratelimit import ratelimit_hit
@@ -50,8 +52,9 @@ def paymaster_rpc(request: HttpRequest) -> JsonResponse:
     except RpcError as exc:
         return JsonResponse(rpc_response(None, error=exc), status=200)
     try:
-        plaintext = request.GET.get("apikey") or request.headers.get("X-Api-Key") or ""
-        key = services.api_key_authenticate(plaintext=plaintext)
+        if "apikey" in {name.lower() for name in request.GET}:
+            raise ApiKeyInQuery()
+        key = services.api_key_authenticate(plaintext=request.headers.get("X-Api-Key", ""))
         ratelimit_hit(scope="paymaster_rpc", key=f"apikey:{key.pk}")
     except LykosError as exc:
         code = UNAUTHORIZED if isinstance(exc, NotAuthenticated) else LIMITED

@@ -72,6 +72,7 @@ class TransactionListView(PaginatedListMixin, APIView):
             intent=intent,
             sponsorship=data.validated_data["sponsorship"],
             device_id=data.validated_data.get("device_id"),
+            session_id=access_claims(request).session_id,
         )
         return Response(PreparedOut(tx).data, status=status.HTTP_201_CREATED)
 

@@ -11,7 +11,8 @@ from apps.chain.model_fields import AddressField, Bytes32Field, Uint256Field
 class SponsorshipPolicy(models.Model):
     """When we pay gas, modelled on hosted gas managers: budgets and op counts in rolling windows, a per-op cap,
     a time window, sender allow/block lists, a contract + selector allowlist, free ops for new users, and no
-    sponsorship for frozen accounts or risky operations. The policy row is the lock that guards its budget."""
+    sponsorship for frozen accounts, risky operations or (when asked) right after a device change. The policy row
+    is the lock that guards its budget."""
 
     class Window(models.TextChoices):
         HOUR = "hour"
@@ -52,6 +53,11 @@ class SponsorshipPolicy(models.Model):
     )
     deny_frozen_accounts = models.BooleanField(default=True)
     deny_risky_operations = models.BooleanField(default=True, help_text="Refuse WARN verdicts too (BLOCK always).")
+    deny_new_device = models.BooleanField(
+        default=False,
+        help_text="Refuse while a passkey was added to the account recently (SECURITY_NEW_DEVICE_SECONDS), and "
+        "payments to first-time recipients after a device change.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -159,8 +159,11 @@ def _served_chain(*, chain_id: int, entry_point: str) -> Chain:
 
 
 def _policies(api_key: PaymasterApiKey, *, policy_id: object) -> list[SponsorshipPolicy]:
-    """The key's enabled policies in priority order, or only the one the client asked for (if the key has it)."""
-    policies = list(api_key.policies.filter(enabled=True).order_by("priority", "name"))
+    """The key's enabled policies in priority order, or only the one the client asked for (if the key has it).
+    The system's owner-change policies never pay for outside clients, even if a key was given one."""
+    policies = list(
+        api_key.policies.filter(enabled=True, kind=SponsorshipPolicy.Kind.GENERAL).order_by("priority", "name")
+    )
     if policy_id:
         try:
             wanted = uuid.UUID(str(policy_id))

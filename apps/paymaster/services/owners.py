@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import timedelta
 from typing import TYPE_CHECKING
+
+from django.utils import timezone
 
 from apps.chain import userops
 from apps.chain.selectors import account_list
@@ -26,6 +29,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _OWNER_PURPOSES = (Transaction.Purpose.OWNER_ADD, Transaction.Purpose.OWNER_REMOVE)
+# A waiting owner change is handed out again only with this much time left to touch the passkey and submit it.
+_SIGNING_MARGIN = timedelta(seconds=30)
 
 
 def device_owner_change_prepare(*, user: User, device: Passkey, chain_id: int, add: bool) -> Transaction:
@@ -35,6 +40,10 @@ def device_owner_change_prepare(*, user: User, device: Passkey, chain_id: int, a
     if add and device.status != "active":
         raise DeviceNotAddable(details={"status": device.status})
     _, account = chain_account_get(user=user, chain_id=chain_id)
+    purpose = Transaction.Purpose.OWNER_ADD if add else Transaction.Purpose.OWNER_REMOVE
+    waiting = _waiting_owner_change(account_id=account.pk, device=device, purpose=purpose)
+    if waiting is not None:
+        return waiting
     x, y = device.public_key_xy
     function = "addOwner" if add else "removeOwner"
     call = Call(
@@ -46,9 +55,27 @@ def device_owner_change_prepare(*, user: User, device: Passkey, chain_id: int, a
         chain_id=chain_id,
         intent={"owner_change": {"device": str(device.id), "action": function}},
         calls=[call],
-        purpose=Transaction.Purpose.OWNER_ADD if add else Transaction.Purpose.OWNER_REMOVE,
+        purpose=purpose,
         subject_device=device,
         device_id=signer.id if signer else None,
+    )
+
+
+def _waiting_owner_change(*, account_id: uuid.UUID, device: Passkey, purpose: str) -> Transaction | None:
+    """The same owner change, prepared and unsigned, with time left to sign it: the device signal prepares one,
+    and a client asking again (the devices page, a retry) gets that one. Preparing it anew would build the very
+    same operation while the chain has not moved (same nonce, same paymaster window), whose live userOpHash and
+    sponsorship reservation already exist."""
+    return (
+        Transaction.objects.filter(
+            account_id=account_id,
+            subject_device=device,
+            purpose=purpose,
+            status=Transaction.Status.PREPARED,
+            expires_at__gt=timezone.now() + _SIGNING_MARGIN,
+        )
+        .order_by("-created_at")
+        .first()
     )
 
 

@@ -22,7 +22,7 @@ from apps.chain.clients import NodeClient, get_bundler_client, get_node_client
 from apps.chain.selectors import account_get, chain_get
 from apps.chain.services import account_lock
 from apps.chain.userops import Call, UserOperation
-from apps.identity.selectors import device_active_by_ids, device_active_list
+from apps.identity.selectors import device_active_by_ids, device_active_list, session_with_device
 from apps.paymaster.audit import PaymasterAuditEvent
 from apps.paymaster.errors import (
     ChainNotServed,
@@ -48,7 +48,7 @@ from lykos.audit.services import audit_record
 
 if TYPE_CHECKING:
     from apps.chain.models import Account, Chain
-    from apps.identity.models import Passkey, User
+    from apps.identity.models import Passkey, Session, User
     from apps.security.verdicts import Verdict
 
 _IN_FLIGHT = (Transaction.Status.SIGNED, Transaction.Status.SUBMITTED)
@@ -65,6 +65,7 @@ class _Draft:
     node: NodeClient
     op: UserOperation
     rebuild: Callable[..., UserOperation]
+    device: Passkey  # the device that will sign (its key shaped the estimate)
 
 
 @dataclass(frozen=True)
@@ -99,13 +100,15 @@ def transaction_prepare(
     calls: list[Call] | None = None,
     validity_seconds: int | None = None,
     signature_proof_depth: int = 0,
+    session_id: uuid.UUID | None = None,
 ) -> Transaction:
     """Build, scan and (when a policy pays) sponsor one operation; the result waits for the passkey signature.
 
     `sponsorship` is "preferred" (a policy pays when one covers the op), "required" (refuse otherwise) or "none".
     `calls` skips intent validation for operations the app builds itself (owner changes). `validity_seconds`
     (default: the prepare TTL) is how long the op and its paymaster signature stay valid; `signature_proof_depth`
-    sizes the estimate for a multi-operation signature (services.revocation).
+    sizes the estimate for a multi-operation signature (services.revocation). `session_id` is the identity session
+    asking (the access token's): the scan weighs who acts, not only what the call does.
     """
     if calls is None:
         calls, intent = intent_calls(intent)
@@ -118,7 +121,8 @@ def transaction_prepare(
         purpose=purpose,
         signature_proof_depth=signature_proof_depth,
     )
-    verdict = _scan(user=user, draft=draft)
+    session = session_with_device(session_id=session_id)
+    verdict = _scan(user=user, draft=draft, session=session if session and session.user_id == user.pk else None)
     draft, offer = _sponsor(user=user, draft=draft, verdict=verdict, sponsorship=sponsorship, purpose=purpose)
     _check_funds(draft)
     return _persist(
@@ -154,7 +158,8 @@ def _build(
     if purpose != Transaction.Purpose.OWNER_REMOVE:
         security.ensure_not_frozen(user=user)
     node, bundler = get_node_client(chain), get_bundler_client(chain)
-    signer = owner_signer_bytes(chain=chain, passkey=_signing_device(user, device_id))
+    device = _signing_device(user, device_id)
+    signer = owner_signer_bytes(chain=chain, passkey=device)
     use_paymaster = bool(chain.paymaster) and sponsorship != "none"
     if sponsorship == "required" and not use_paymaster:
         raise SponsorshipRefused(details={"rule": "no_paymaster_on_chain", "refusals": []})
@@ -170,13 +175,20 @@ def _build(
         signature_proof_depth=signature_proof_depth,
     )
     op = build(sponsored_shape=use_paymaster)
-    return _Draft(chain=chain, account=account, calls=calls, node=node, op=op, rebuild=build)
+    return _Draft(chain=chain, account=account, calls=calls, node=node, op=op, rebuild=build, device=device)
 
 
-def _scan(*, user: User, draft: _Draft) -> Verdict:
-    """The security scan sees the exact operation; BLOCK stops here, WARN is shown and may cost sponsorship."""
+def _scan(*, user: User, draft: _Draft, session: Session | None) -> Verdict:
+    """The security scan sees the exact operation and who asks for it (the session, and its device, else the
+    device that will sign); BLOCK stops here, WARN is shown and may cost sponsorship."""
     verdict = security.scan_user_operation(
-        user=user, chain=draft.chain, account=draft.account, calls=draft.calls, user_op=draft.op
+        user=user,
+        chain=draft.chain,
+        account=draft.account,
+        calls=draft.calls,
+        user_op=draft.op,
+        device=session.device if session is not None else draft.device,
+        session=session,
     )
     if verdict.action == "BLOCK":
         raise RiskBlocked(details={"verdict": verdict.as_dict()})
@@ -198,7 +210,8 @@ def _sponsor(
 ) -> tuple[_Draft, _Sponsorship]:
     """Ask the policies whether one would pay, without reserving yet (that happens under the lock in `_persist`).
     A refusal is reported to security (repeated refusals open a review) and the user pays instead, unless the
-    client required sponsorship."""
+    client required sponsorship. The platform's own owner changes are not refused for the device change they
+    are about: they carry no warning kinds to the per-signal rules."""
     request = SponsorshipRequest(
         chain_id=draft.chain.chain_id,
         sender=draft.account.address,
@@ -207,6 +220,7 @@ def _sponsor(
         user=user,
         account_frozen=security.account_is_frozen(user=user),
         risk_action=verdict.action,
+        risk_kinds=frozenset(verdict.kinds) if purpose == Transaction.Purpose.USER else frozenset(),
     )
     policies = _policies_for(purpose)
     if not draft.op.paymaster:

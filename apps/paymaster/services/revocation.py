@@ -204,16 +204,15 @@ def device_revocation_complete(
     )
     tx_ids = [uuid.UUID(t) for t in bound.get("transactions", "").split(",") if t]
     with transaction.atomic():
-        txs = list(
-            Transaction.objects.select_for_update()
-            .select_related("chain", "account")
-            .filter(user=user, pk__in=tx_ids)
-            .order_by("created_at")
-        )
-        if len(txs) != len(tx_ids):
+        rows = Transaction.objects.select_for_update().select_related("chain", "account").filter(user=user)
+        by_id = {t.id: t for t in rows.filter(pk__in=tx_ids)}
+        if len(by_id) != len(tx_ids):
             raise ChallengeInvalid()
+        txs = [by_id[t] for t in tx_ids]  # the leaves in the order the root was built from
         leaves = [bytes.fromhex(t.user_op_hash[2:]) for t in txs]
-        _, proofs = userops.merkle_tree(leaves) if leaves else (b"", [])
+        root, proofs = userops.merkle_tree(leaves) if leaves else (pending.challenge, [])
+        if root != pending.challenge:
+            raise ChallengeInvalid()
         for tx, proof in zip(txs, proofs, strict=True):
             _removal_sign(tx=tx, signer=signer, credential=credential, proof=proof, user=user)
         device = identity.device_revoke(user=user, device_id=device_id)

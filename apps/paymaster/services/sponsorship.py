@@ -37,6 +37,8 @@ WINDOWS: dict[str, timedelta] = {
     SponsorshipPolicy.Window.MONTH: timedelta(days=30),
 }
 NATIVE_TARGET = "native"
+# The scan's warnings a `deny_new_device` policy refuses on.
+NEW_DEVICE_KINDS = frozenset({"new_device", "new_counterparty_after_device_change"})
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,8 @@ class SponsorshipRequest:
     user: User | None = None  # None for an outside ERC-7677 client's operation
     account_frozen: bool = False
     risk_action: str = "NONE"  # NONE | WARN | BLOCK
+    # The scan's warning kinds, for rules that refuse on one signal whatever the score (`deny_new_device`).
+    risk_kinds: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -93,6 +97,8 @@ def _refusal(policy: SponsorshipPolicy, request: SponsorshipRequest, now: dateti
         return "account_frozen", "The account is frozen."
     if request.risk_action == "BLOCK" or (policy.deny_risky_operations and request.risk_action == "WARN"):
         return "risky_operation", "The security scan flagged this operation."
+    if policy.deny_new_device and request.risk_kinds & NEW_DEVICE_KINDS:
+        return "new_device", "A passkey was added to this account recently."
     if sender in {to_checksum_address(a) for a in policy.blocked_senders}:
         return "sender_blocked", "This sender is blocked by the policy."
     if policy.allowed_senders and sender not in {to_checksum_address(a) for a in policy.allowed_senders}:

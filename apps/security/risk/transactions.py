@@ -11,6 +11,7 @@ from django.core.cache import cache
 from apps.chain.errors import ChainUnavailable
 from apps.security.conf import security_settings
 from apps.security.models import TransactionSimulation
+from apps.security.risk.actor import recent_device_change
 from apps.security.risk.context import NATIVE, Asset, RiskContext
 from apps.security.risk.lists import counterparty_addresses, known_addresses, threat_warnings
 from apps.security.verdicts import Warning
@@ -34,6 +35,7 @@ def simulation_warnings(result: dict[str, Any], ctx: RiskContext) -> list[Warnin
     warnings += _approval_warnings(result, ctx)
     counterparties = counterparty_addresses(user=ctx.user)
     warnings += _poisoning_warnings(result, ctx, counterparties)
+    warnings += _new_counterparty_warnings(result, ctx, counterparties)
     warnings += _new_contract_warnings(result, ctx, counterparties)
     warnings += _history_warnings(result, ctx)
     return warnings
@@ -160,6 +162,27 @@ def looks_like(candidate: str, reference: str) -> bool:
     a, b = _hex_body(candidate), _hex_body(reference)
     prefix, suffix = int(security_settings.POISONING_PREFIX_CHARS), int(security_settings.POISONING_SUFFIX_CHARS)
     return a != b and a[:prefix] == b[:prefix] and a[-suffix:] == b[-suffix:]
+
+
+def _new_counterparty_warnings(result: dict[str, Any], ctx: RiskContext, counterparties: set[str]) -> list[Warning]:
+    """Value sent to a first-time recipient within SECURITY_NEW_DEVICE_SECONDS of a device change: the pattern of
+    a takeover (add a passkey, then empty the account), rare for the owner, and the moment a warning is cheap."""
+    recipients = {t["to"] for t in result["transfers"] if t["from"] == ctx.account and t["to"] and int(t["amount"]) > 0}
+    new = recipients - counterparties - ctx.infrastructure - known_addresses(recipients, chain=ctx.chain)
+    if not new:
+        return []
+    changed = recent_device_change(ctx)
+    if changed is None:
+        return []
+    return [
+        Warning(
+            "new_counterparty_after_device_change",
+            "WARNING",
+            f"First payment to {recipient} since this account's devices changed.",
+            {"recipient": recipient, "device_id": str(changed.pk), "status": changed.status},
+        )
+        for recipient in sorted(new)
+    ]
 
 
 def _poisoning_warnings(result: dict[str, Any], ctx: RiskContext, counterparties: set[str]) -> list[Warning]:
