@@ -30,6 +30,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from lykos.audit.models import AuditEvent
+from lykos.s3 import s3_client
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -89,25 +90,11 @@ class S3ObjectLockAnchorStore(AnchorStore):
     def __init__(
         self, *, bucket: str, prefix: str, region: str, retention_days: int, endpoint_url: str | None = None
     ) -> None:
-        import boto3
-        from botocore.config import Config
-
         self.bucket = bucket
         self.prefix = prefix
         self.retention = timedelta(days=retention_days)
         self._lock_checked = False
-        self.client = boto3.client(
-            "s3",
-            region_name=region,
-            endpoint_url=endpoint_url or None,
-            config=Config(
-                signature_version="s3v4",
-                s3={"addressing_style": "path"},
-                connect_timeout=5,
-                read_timeout=15,
-                retries={"max_attempts": 3, "mode": "standard"},
-            ),
-        )
+        self.client = s3_client(region=region, endpoint_url=endpoint_url, read_timeout=15)
 
     def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         from botocore.exceptions import BotoCoreError, ClientError

@@ -21,6 +21,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
+from lykos.s3 import s3_client
+
 
 class StorageError(Exception):
     """The store refused or failed an operation."""
@@ -55,22 +57,8 @@ class MediaStorage(ABC):
 
 class S3MediaStorage(MediaStorage):
     def __init__(self, *, bucket: str, region: str, endpoint_url: str | None = None) -> None:
-        import boto3
-        from botocore.config import Config
-
         self.bucket = bucket
-        self.client = boto3.client(
-            "s3",
-            region_name=region,
-            endpoint_url=endpoint_url or None,
-            config=Config(
-                signature_version="s3v4",
-                s3={"addressing_style": "path"},
-                connect_timeout=5,
-                read_timeout=30,
-                retries={"max_attempts": 3, "mode": "standard"},
-            ),
-        )
+        self.client = s3_client(region=region, endpoint_url=endpoint_url, read_timeout=30)
 
     def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         from botocore.exceptions import BotoCoreError, ClientError
